@@ -1,0 +1,124 @@
+/**
+ * kiln — a source-based package manager for KISS Linux repositories.
+ *
+ * This file parses the command line and dispatches to a command; nothing else.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { COMMANDS, findCommand } from "./lib/cli/commands.ts";
+import { loadConfig } from "./lib/config.ts";
+import { KilnError, UsageError } from "./lib/errors.ts";
+import { Log } from "./lib/log.ts";
+import { TerminalRenderer } from "./lib/cli/render.ts";
+import { runExtension } from "./lib/cli/extension.ts";
+
+/** The hidden sub-command the sandbox helper runs as (SPEC §7 step 1). */
+const SANDBOX_HELPER = "__sandbox-helper";
+
+const OPTIONS = {
+  root: { type: "string" },
+  "dry-run": { type: "boolean" },
+  jobs: { type: "string", short: "j" },
+  yes: { type: "boolean", short: "y" },
+  quiet: { type: "boolean", short: "q" },
+  verbose: { type: "boolean", short: "v" },
+  json: { type: "boolean" },
+  offline: { type: "boolean" },
+  force: { type: "boolean", short: "f" },
+  from: { type: "string" },
+  check: { type: "boolean" },
+  "require-signed": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === SANDBOX_HELPER) {
+    const { helperMain } = await import("./lib/sandbox/helper.ts");
+    return helperMain(argv.slice(1));
+  }
+  const first = argv.find((a) => !a.startsWith("-"));
+  if (first !== undefined && argv[0] === first && !findCommand(first)) {
+    return await runExtension(first, argv.slice(1));
+  }
+
+  const terminal = Deno.stderr.isTerminal();
+  let renderer: TerminalRenderer | undefined;
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    } catch (err) {
+      throw new UsageError((err as Error).message, "run 'kiln help' for the commands and flags");
+    }
+    const { values, positionals } = parsed;
+    const [name = "help", ...args] = positionals;
+    const found = findCommand(name);
+    if (!found) {
+      throw new UsageError(`unknown command '${name}'`, "run 'kiln help' for the list of commands");
+    }
+    const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
+    const config = loadConfig(
+      Deno.env.toObject(),
+      {
+        root: values.root,
+        dryRun: values["dry-run"],
+        jobs,
+        yes: values.yes,
+        quiet: values.quiet,
+        verbose: values.verbose,
+        json: values.json,
+        offline: values.offline,
+        force: values.force,
+        from: values.from,
+      },
+      Deno.cwd(),
+      terminal,
+    );
+    renderer = new TerminalRenderer({
+      color: config.color,
+      terminal,
+      verbose: config.verbose,
+      quiet: config.quiet,
+      columns: terminal ? Deno.consoleSize().columns : 80,
+    });
+    const [fullName, spec] = values.help ? ["help", COMMANDS.help] : found;
+    const encoder = new TextEncoder();
+    const mod = await spec.load();
+    const status = await mod.run({
+      config,
+      args: values.help ? [fullName === "help" ? name : fullName] : args,
+      options: { check: values.check, "require-signed": values["require-signed"] },
+      reporter: renderer,
+      log: new Log(renderer),
+      cwd: Deno.cwd(),
+      out: (line) => Deno.stdout.writeSync(encoder.encode(line + "\n")),
+    });
+    renderer.close();
+    return status ?? 0;
+  } catch (err) {
+    renderer?.close();
+    return reportError(err);
+  }
+}
+
+function reportError(err: unknown): number {
+  const color = Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
+  const tag = color ? "\x1b[31m[ERROR]\x1b[0m" : "[ERROR]";
+  const debug = !!Deno.env.get("KISS_DEBUG") && Deno.env.get("KISS_DEBUG") !== "0";
+  if (err instanceof KilnError) {
+    console.error(`${tag} ${err.message}`);
+    if (err.hint) console.error(`        ${err.hint}`);
+    if (debug) console.error(err.stack);
+    return err.exitCode;
+  }
+  console.error(`${tag} ${err instanceof Error ? err.message : String(err)}`);
+  if (debug) console.error(err instanceof Error ? err.stack : err);
+  else console.error("        this is a bug in kiln; run again with KISS_DEBUG=1 for the stack trace");
+  return 1;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
