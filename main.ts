@@ -40,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const first = argv.find((a) => !a.startsWith("-"));
   if (first !== undefined && argv[0] === first && !findCommand(first)) {
-    return await runExtension(first, argv.slice(1));
+    return await runExtension(first, argv.slice(1)).catch(reportError);
   }
 
   const terminal = Deno.stderr.isTerminal();

@@ -35,6 +35,12 @@ export interface Source {
   readonly line: number;
   /** The file name the source is stored under (last path component of the URL). */
   readonly fileName: string;
+  /**
+   * Index of this source's line in {@linkcode Recipe.checksums}; set for file
+   * sources (remote and local files) that have one, unset for git
+   * repositories and local directories.
+   */
+  readonly checksumIndex?: number;
 }
 
 /** One line of `depends`. */

@@ -1,0 +1,241 @@
+/**
+ * Scenario 1: install and remove one package of 1,000 and of 20,000 files.
+ *
+ * kiln (`kiln install FILE`, `kiln remove NAME`, as subprocesses) against
+ * `zstd -dc | tar -x` (the floor; `rm -rf` for removal), `pacman -U --root`
+ * / `pacman -R` on a pacman package of the same files, and the kiss shell
+ * script when `KISS_BIN` is given. The tools take turns, round after round,
+ * so a drift in the machine's speed hits them alike. Every tool starts from a
+ * fresh, empty root; every run is checked (the files are there, or gone)
+ * before it counts.
+ *
+ * @module
+ */
+
+import { compare, type Contender, type Figure, ratio, type Row, Skip, type TargetResult } from "../harness.ts";
+import { need } from "../peers.ts";
+import { type BenchContext, count, exists, expectSuccess, kiln, needCommand, removeTree, run } from "./_common.ts";
+import type { Scenario } from "./_common.ts";
+import { type PackageTree, packKiss, packPacman, writePackageTree } from "./_data.ts";
+
+/** Installs and removes one package with one tool. */
+interface Tool {
+  readonly label: string;
+  readonly removeLabel: string;
+  /** Make the empty root this tool needs. */
+  prepare(root: string): void;
+  install(root: string): Promise<void>;
+  remove(root: string): Promise<void>;
+}
+
+interface Case {
+  readonly tree: PackageTree;
+  readonly kissArchive: string;
+  readonly pacmanArchive?: string;
+}
+
+function emptyRoot(root: string): void {
+  Deno.mkdirSync(`${root}/var/db/kiss/installed`, { recursive: true });
+}
+
+function kilnTool(ctx: BenchContext, c: Case): Tool {
+  const env = (root: string) => ({ KISS_ROOT: root, KISS_PROMPT: "0", KISS_CACHE: `${ctx.tmp}/kiln-cache` });
+  return {
+    label: "kiln install",
+    removeLabel: "kiln remove",
+    prepare: emptyRoot,
+    async install(root) {
+      expectSuccess(await kiln(["install", "-y", c.kissArchive], env(root)), "kiln install");
+    },
+    async remove(root) {
+      expectSuccess(await kiln(["remove", "-y", c.tree.name], env(root)), "kiln remove");
+    },
+  };
+}
+
+function tarTool(ctx: BenchContext, _c: Case): Tool {
+  const tar = need(ctx.peers.tar), zstd = need(ctx.peers.zstd);
+  return {
+    label: "zstd -dc | tar -x (floor)",
+    removeLabel: "rm -rf (floor)",
+    prepare: (root) => Deno.mkdirSync(root, { recursive: true }),
+    async install(root) {
+      const script = '"$1" -dc "$3" | "$2" -xf - -C "$4"';
+      expectSuccess(await run("/bin/sh", ["-c", script, "sh", zstd, tar, _c.kissArchive, root]), "zstd | tar -x");
+    },
+    async remove(root) {
+      expectSuccess(await run("rm", ["-rf", `${root}/usr`, `${root}/var`]), "rm -rf");
+    },
+  };
+}
+
+function pacmanTool(ctx: BenchContext, c: Case): Tool {
+  const pacman = need(ctx.peers.pacman);
+  if (!c.pacmanArchive) throw new Skip("no pacman package was made");
+  const conf = `${ctx.tmp}/pacman.conf`;
+  Deno.writeTextFileSync(conf, "[options]\nArchitecture = auto\nSigLevel = Never\nLocalFileSigLevel = Never\n");
+  const common = (root: string) => [
+    "--root",
+    root,
+    "--dbpath",
+    `${root}/var/lib/pacman`,
+    "--config",
+    conf,
+    "--cachedir",
+    `${ctx.tmp}/pacman-cache`,
+    "--logfile",
+    `${ctx.tmp}/pacman.log`,
+    "--hookdir",
+    `${ctx.tmp}/pacman-hooks`,
+    "--noconfirm",
+    "--noprogressbar",
+    "--noscriptlet",
+    "--nodeps",
+    "--nodeps",
+  ];
+  return {
+    label: "pacman -U --root",
+    removeLabel: "pacman -R --root",
+    prepare: (root) => Deno.mkdirSync(`${root}/var/lib/pacman`, { recursive: true }),
+    async install(root) {
+      expectSuccess(await run(pacman, ["-U", ...common(root), c.pacmanArchive!]), "pacman -U");
+    },
+    async remove(root) {
+      expectSuccess(await run(pacman, ["-R", ...common(root), c.tree.name]), "pacman -R");
+    },
+  };
+}
+
+function kissTool(ctx: BenchContext, c: Case): Tool {
+  const kissBin = need(ctx.peers.kiss);
+  const env = (root: string) => ({
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: `${ctx.tmp}/kiss-home`,
+    LOGNAME: "root",
+    KISS_ROOT: root,
+    KISS_PATH: "",
+    KISS_PROMPT: "0",
+    KISS_COMPRESS: "zst",
+    XDG_CACHE_HOME: `${ctx.tmp}/kiss-cache`,
+    LC_ALL: "C",
+  });
+  return {
+    label: "kiss i",
+    removeLabel: "kiss r",
+    prepare: emptyRoot,
+    async install(root) {
+      expectSuccess(await run(kissBin, ["i", c.kissArchive], { env: env(root) }), "kiss i");
+    },
+    async remove(root) {
+      expectSuccess(await run(kissBin, ["r", c.tree.name], { env: env(root) }), "kiss r");
+    },
+  };
+}
+
+/** Each tool as a contender for `kind`, or a skipped figure when it cannot run at all. */
+function timeTools(ctx: BenchContext, c: Case, kind: "install" | "remove"): Promise<Figure[]> {
+  const makers: [string, (ctx: BenchContext, c: Case) => Tool][] = [
+    [`kiln ${kind}`, (x, y) => (needCommand(kind), kilnTool(x, y))],
+    [kind === "install" ? "zstd -dc | tar -x" : "rm -rf", tarTool],
+    [kind === "install" ? "pacman -U" : "pacman -R", pacmanTool],
+    [kind === "install" ? "kiss i" : "kiss r", kissTool],
+  ];
+  const fixed: (Figure | undefined)[] = [];
+  const contenders: Contender[] = [];
+  for (const [fallback, make] of makers) {
+    let tool: Tool;
+    try {
+      tool = make(ctx, c);
+    } catch (err) {
+      if (!(err instanceof Skip)) throw err;
+      fixed.push({ label: fallback, skipped: err.message });
+      continue;
+    }
+    fixed.push(undefined);
+    const root = `${ctx.tmp}/root-${contenders.length}`;
+    const sample = `${root}${c.tree.sample}`;
+    const label = kind === "install" ? tool.label : tool.removeLabel;
+    contenders.push({
+      label,
+      async run() {
+        const start = performance.now();
+        await (kind === "install" ? tool.install(root) : tool.remove(root));
+        const ms = performance.now() - start;
+        if (kind === "install" && !exists(sample)) throw new Skip(`${label} exited 0 but ${c.tree.sample} is missing`);
+        if (kind === "remove" && exists(sample)) throw new Skip(`${label} exited 0 but left ${c.tree.sample}`);
+        return ms;
+      },
+      async before() {
+        await removeTree(root);
+        tool.prepare(root);
+        if (kind === "install") return;
+        await tool.install(root);
+        if (!exists(sample)) throw new Skip(`${tool.label} did not install ${c.tree.sample} before removal`);
+      },
+      after: () => removeTree(root),
+    });
+  }
+  return compare(contenders, { runs: ctx.runs, slowMs: 5000 }).then((measured) =>
+    fixed.map((f) => f ?? measured.shift()!)
+  );
+}
+
+async function makeCase(ctx: BenchContext, files: number): Promise<Case> {
+  const name = files >= 1000 ? `pkg${files / 1000}k` : `pkg${files}`;
+  const dir = `${ctx.tmp}/${name}`;
+  ctx.say(`making a package of ${count(files)} files`);
+  const tree = writePackageTree(`${dir}/tree`, name, files, files);
+  const tar = need(ctx.peers.tar), zstd = need(ctx.peers.zstd);
+  const kissArchive = `${dir}/${name}@1.0-1.tar.zst`;
+  await packKiss(tar, zstd, tree.dir, kissArchive);
+  let pacmanArchive: string | undefined;
+  if (ctx.peers.pacman.path) {
+    pacmanArchive = `${dir}/${name}-1.0-1-any.pkg.tar.zst`;
+    await packPacman(tar, zstd, tree, pacmanArchive);
+  }
+  return { tree, kissArchive, pacmanArchive };
+}
+
+/** Scenario 1. */
+export const scenario: Scenario = {
+  id: 1,
+  title: "install and remove",
+  async run(ctx) {
+    const rows: Row[] = [];
+    const targets: TargetResult[] = [];
+    const sizes = ctx.quick ? [200, 2000] : [1000, 20000];
+    const kilnAt1k: Record<string, number | undefined> = {};
+    for (const files of sizes) {
+      const c = await makeCase(ctx, files);
+      for (const kind of ["install", "remove"] as const) {
+        ctx.say(`${kind}: ${count(files)} files`);
+        const [kilnFig, ...peers] = await timeTools(ctx, c, kind);
+        rows.push({
+          scenario: "1. install/remove",
+          case: `${kind} ${count(files)} files (${count(c.tree.entries)} manifest entries)`,
+          kiln: kilnFig,
+          peers,
+        });
+        if (files === sizes[1] && kind === "install") {
+          const floor = peers[0].stats;
+          const target = "install within 1.5× of tar -x for 20,000 files";
+          if (ctx.quick) targets.push({ target, reason: "quick run" });
+          else if (kilnFig.stats && floor) {
+            const r = ratio(kilnFig.stats, floor);
+            targets.push({ target, measured: `${r.toFixed(2)}× tar -x`, met: r <= 1.5 });
+          } else targets.push({ target, reason: kilnFig.skipped ?? peers[0].skipped });
+        }
+        if (files === sizes[0]) kilnAt1k[kind] = kilnFig.stats?.median;
+      }
+    }
+    const context = (what: string, kissMs: number, kilnMs: number | undefined) => {
+      const target = `faster than kiss 6.2.0's published ${what} (context)`;
+      if (ctx.quick) return { target, reason: "quick run" };
+      if (kilnMs === undefined) return { target, reason: "kiln figure missing" };
+      return { target, measured: `${(kilnMs / 1000).toFixed(2)} s`, met: kilnMs < kissMs };
+    };
+    targets.push(context("3.8 s install of a 1,000-file package", 3800, kilnAt1k.install));
+    targets.push(context("0.7–1.1 s removal of it", 700, kilnAt1k.remove));
+    return { rows, targets };
+  },
+};

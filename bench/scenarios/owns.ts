@@ -1,0 +1,94 @@
+/**
+ * Scenario 3: `kiln owns PATH` on a root with 1,000 installed packages
+ * holding 200,000 files, against `grep -lFx PATH …/installed/*\/manifest`
+ * (what kiss's `owns` does).
+ *
+ * kiln answers from its owner index; the first query builds that index and is
+ * reported on its own row.
+ *
+ * @module
+ */
+
+import { type Figure, formatMs, measure, type Row, shift, Skip, summarize, type TargetResult } from "../harness.ts";
+import { need } from "../peers.ts";
+import { attempt, type BenchContext, count, expectSuccess, kiln, needCommand, run } from "./_common.ts";
+import type { Scenario } from "./_common.ts";
+import { writeInstalledDb } from "./_data.ts";
+import { measureStartup } from "./startup.ts";
+
+/** Scenario 3. */
+export const scenario: Scenario = {
+  id: 3,
+  title: "owns",
+  async run(ctx: BenchContext) {
+    const packages = ctx.quick ? 100 : 1000;
+    const filesPer = 200;
+    const root = `${ctx.tmp}/root`;
+    ctx.say(`owns: writing ${count(packages)} installed packages of ${filesPer} files`);
+    const names = writeInstalledDb(root, packages, filesPer);
+    const owner = names[Math.floor(packages / 2)];
+    const path = `/usr/lib/${owner}/d3/f0103.so`;
+    Deno.mkdirSync(`${root}/usr/lib/${owner}/d3`, { recursive: true });
+    Deno.writeTextFileSync(`${root}${path}`, "");
+    const manifests = names.map((n) => `${root}/var/db/kiss/installed/${n}/manifest`);
+    const env = { KISS_ROOT: root, KISS_CACHE: `${ctx.tmp}/cache` };
+
+    ctx.say("owns: kiln owns");
+    let firstRun: Figure = { label: "kiln owns, first query", skipped: "not measured" };
+    let whole: Figure = { label: "kiln owns", skipped: "not measured" };
+    const derived = await attempt("kiln owns − start-up", async () => {
+      needCommand("owns");
+      const m = await measure(async () => {
+        const r = expectSuccess(await kiln(["owns", path], env), "kiln owns");
+        if (!r.stdout.includes(owner)) throw new Skip(`kiln owns ${path} did not name ${owner}: ${r.stdout.trim()}`);
+        return r.ms;
+      }, { runs: Math.max(ctx.runs, 5) });
+      whole = { label: "kiln owns", stats: m.stats };
+      firstRun = { label: "kiln owns, first query", stats: summarize([m.first]) };
+      const start = await measureStartup(ctx);
+      return { label: "kiln owns − start-up", stats: shift(m.stats, -start.median) };
+    });
+    if (derived.skipped) whole = firstRun = { label: "kiln owns", skipped: derived.skipped };
+
+    ctx.say("owns: grep -lFx over every manifest");
+    const grep = await attempt("grep -lFx over all manifests", async () => {
+      const bin = need(ctx.peers.grep);
+      const m = await measure(async () => {
+        const r = await run(bin, ["-lFx", path, ...manifests]);
+        if (!r.stdout.includes(`/${owner}/manifest`)) throw new Skip(`grep did not find ${path}`);
+        return r.ms;
+      }, { runs: Math.max(ctx.runs, 5) });
+      return { label: "grep -lFx over all manifests", stats: m.stats };
+    });
+
+    const files = count(packages * filesPer);
+    const rows: Row[] = [
+      { scenario: "3. owns", case: `${count(packages)} packages, ${files} files`, kiln: whole, peers: [grep] },
+      {
+        scenario: "3. owns",
+        case: "look-up only",
+        kiln: derived,
+        peers: [],
+        note: "the median of `kiln version` (start-up) subtracted from each query",
+      },
+      {
+        scenario: "3. owns",
+        case: "first query after the database changed",
+        kiln: firstRun,
+        peers: [grep],
+        note: "the first query builds the owner index",
+      },
+    ];
+    const target = "owner look-up over 200,000 installed files in under 0.1 s";
+    const targets: TargetResult[] = [];
+    if (ctx.quick) targets.push({ target, reason: "quick run" });
+    else if (derived.stats) {
+      targets.push({
+        target,
+        measured: `${formatMs(derived.stats.median)} beyond start-up`,
+        met: derived.stats.median < 100,
+      });
+    } else targets.push({ target, reason: derived.skipped });
+    return { rows, targets };
+  },
+};

@@ -1,0 +1,121 @@
+/**
+ * Scenario 8: `-j2` on independent builds. Four packages with no
+ * dependencies between them, each a CPU-bound build script (about 1.5 s of
+ * shell arithmetic, calibrated on this machine), built and installed with
+ * `kiln build -j1` and `-j2`. The same four scripts run with `sh` one at a
+ * time and two at a time give the speed-up this machine allows.
+ *
+ * @module
+ */
+
+import { type Figure, measure, type Row, Skip, type TargetResult } from "../harness.ts";
+import { need } from "../peers.ts";
+import { attempt, type BenchContext, exists, expectSuccess, kiln, needCommand, removeTree, run } from "./_common.ts";
+import type { Scenario } from "./_common.ts";
+import { cpuBuild, writeRecipe } from "./_data.ts";
+
+/** Loop count for about `seconds` of shell arithmetic here. */
+async function calibrate(sh: string, seconds: number): Promise<number> {
+  const probe = 200_000;
+  const script = `i=0; while [ "$i" -lt ${probe} ]; do i=$((i + 1)); done`;
+  let best = Infinity;
+  for (let k = 0; k < 3; k++) best = Math.min(best, expectSuccess(await run(sh, ["-c", script]), "sh").ms);
+  return Math.max(10_000, Math.round((probe * seconds * 1000) / best));
+}
+
+async function pool<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: width }, worker));
+}
+
+/** Scenario 8. */
+export const scenario: Scenario = {
+  id: 8,
+  title: "-j2 on independent builds",
+  async run(ctx: BenchContext) {
+    const sh = need(ctx.peers.sh);
+    const seconds = ctx.quick ? 0.3 : 1.5;
+    const loops = await calibrate(sh, seconds);
+    const names = ["ja", "jb", "jc", "jd"];
+    const repo = `${ctx.tmp}/repo`, root = `${ctx.tmp}/root`, cache = `${ctx.tmp}/cache`;
+    for (const name of names) writeRecipe(`${repo}/${name}`, cpuBuild(name, loops));
+    const runs = ctx.quick ? 1 : 2;
+
+    const scripts = async (width: number): Promise<Figure> =>
+      await attempt(`sh, ${width} at a time`, async () => {
+        const m = await measure(async () => {
+          await pool(names, width, async (name) => {
+            const pkg = `${ctx.tmp}/floor/${name}`;
+            Deno.mkdirSync(pkg, { recursive: true });
+            expectSuccess(await run(sh, [`${repo}/${name}/build`, pkg, "1.0"], { cwd: `${ctx.tmp}/floor` }), name);
+          });
+        }, { runs, after: () => removeTree(`${ctx.tmp}/floor`) });
+        return { label: `the scripts alone, ${width} at a time`, stats: m.stats };
+      });
+
+    const build = async (jobs: number): Promise<Figure> =>
+      await attempt(`kiln build -j${jobs}`, async () => {
+        needCommand("build");
+        const env = { KISS_PATH: repo, KISS_ROOT: root, KISS_CACHE: cache, KISS_PROMPT: "0" };
+        const m = await measure(async () => {
+          const r = expectSuccess(await kiln(["build", "-y", `-j${jobs}`, ...names], env), `kiln build -j${jobs}`);
+          const archives = exists(`${cache}/bin`) ? [...Deno.readDirSync(`${cache}/bin`)].map((e) => e.name) : [];
+          const built = (n: string) =>
+            exists(`${root}/usr/share/${n}/done`) || archives.some((a) => a.startsWith(`${n}@1.0-1.tar.`));
+          const missing = names.filter((n) => !built(n));
+          if (missing.length) throw new Skip(`kiln build -j${jobs} exited 0 but did not build ${missing.join(", ")}`);
+          return r.ms;
+        }, {
+          runs,
+          warmup: 0,
+          before: async () => {
+            await removeTree(root);
+            await removeTree(cache);
+            Deno.mkdirSync(`${root}/var/db/kiss/installed`, { recursive: true });
+          },
+        });
+        return { label: `kiln build -j${jobs}`, stats: m.stats };
+      });
+
+    ctx.say(`parallel: 4 independent builds of ~${seconds} s, -j1 and -j2`);
+    const j1 = await build(1);
+    const j2 = await build(2);
+    const seq = await scripts(1);
+    const par = await scripts(2);
+    await removeTree(root);
+
+    const speedup = (a?: Figure, b?: Figure) =>
+      a?.stats && b?.stats ? `${(a.stats.median / b.stats.median).toFixed(2)}×` : undefined;
+    const rows: Row[] = [
+      {
+        scenario: "8. parallel builds",
+        case: `4 independent ~${seconds} s builds, -j2 vs -j1`,
+        kiln: j2,
+        peers: [j1],
+        note: `speed-up of -j2 over -j1: ${speedup(j1, j2) ?? "not measured"}`,
+      },
+      {
+        scenario: "8. parallel builds",
+        case: "the same scripts, 2 at a time vs 1 (the machine's own limit)",
+        kiln: par,
+        peers: [seq],
+        note: `speed-up the machine allows: ${speedup(seq, par) ?? "not measured"}`,
+      },
+    ];
+    const targets: TargetResult[] = [];
+    const target = "-j2 speeds up independent builds (close to what 2 cores allow)";
+    if (ctx.quick) targets.push({ target, reason: "quick run" });
+    else if (j1.stats && j2.stats && seq.stats && par.stats) {
+      const got = j1.stats.median / j2.stats.median, can = seq.stats.median / par.stats.median;
+      targets.push({
+        target,
+        measured: `${got.toFixed(2)}× (scripts alone: ${can.toFixed(2)}×)`,
+        met: got >= 0.85 * can,
+      });
+    } else targets.push({ target, reason: j2.skipped ?? j1.skipped ?? par.skipped ?? seq.skipped });
+    return { rows, targets };
+  },
+};

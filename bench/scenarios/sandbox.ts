@@ -1,0 +1,177 @@
+/**
+ * Scenario 6: the sandbox's cost.
+ *
+ * - Set-up: `runSandboxed` in host and hermetic mode (an in-process call;
+ *   it starts kiln's helper process, which makes the namespaces, mounts,
+ *   Landlock rules, and execs `/bin/true`) against
+ *   `unshare -mnui --fork true`. The helper's own timing splits its runtime
+ *   start-up from the set-up proper. The hermetic root is the sandbox tests'
+ *   standard root (a `base` of the host's shell, coreutils and libc).
+ * - The hermetic sysroot: hard-linking 1,000 and 10,000 installed files into
+ *   a sysroot, against `cp -al` of the same tree.
+ *
+ * @module
+ */
+
+import { type Figure, formatMs, measure, type Row, Skip, summarize, type TargetResult } from "../harness.ts";
+import { need } from "../peers.ts";
+import { attempt, type BenchContext, count, exists, expectSuccess, importKiln, removeTree, run } from "./_common.ts";
+import type { Scenario } from "./_common.ts";
+import { makeSysrootFixture, sysrootBuilder } from "./_sysroot.ts";
+
+interface SandboxResult {
+  code: number;
+  mode: string;
+  timing?: { startup: number; setup: number };
+}
+type RunSandboxed = (request: Record<string, unknown>, log: unknown) => Promise<SandboxResult>;
+
+/** A root with a small real `base` (the host's shell, coreutils and libc), as the sandbox tests make it. */
+async function standardRoot(root: string): Promise<string> {
+  const helpers = await importKiln<{ makeStandardRoot?: (root: string) => void }>("tests/_helpers/sandbox.ts");
+  if (!helpers.makeStandardRoot) throw new Skip("tests/_helpers/sandbox.ts does not export makeStandardRoot");
+  Deno.mkdirSync(root, { recursive: true });
+  helpers.makeStandardRoot(root);
+  return root;
+}
+
+async function sandboxRunner(): Promise<{ runSandboxed: RunSandboxed; log: unknown }> {
+  const mod = await importKiln<{ runSandboxed?: RunSandboxed }>("lib/sandbox/run.ts");
+  if (!mod.runSandboxed) throw new Skip("lib/sandbox/run.ts does not export runSandboxed");
+  const log = await importKiln<{ Log: new (r: unknown) => unknown; silent: unknown }>("lib/log.ts");
+  return { runSandboxed: mod.runSandboxed, log: new log.Log(log.silent) };
+}
+
+/** Scenario 6. */
+export const scenario: Scenario = {
+  id: 6,
+  title: "sandbox set-up",
+  async run(ctx: BenchContext) {
+    const rows: Row[] = [];
+    const targets: TargetResult[] = [];
+    const runs = Math.max(ctx.runs, 5);
+
+    const unshare = await attempt("unshare -mnui --fork true", async () => {
+      const bin = need(ctx.peers.unshare);
+      const m = await measure(async () => expectSuccess(await run(bin, ["-mnui", "--fork", "true"]), "unshare").ms, {
+        runs,
+      });
+      return { label: "unshare -mnui --fork true", stats: m.stats };
+    });
+    const modes: Record<string, Figure> = {};
+    const toExec: Record<string, number | undefined> = {};
+    for (const mode of ["host", "hermetic"] as const) {
+      ctx.say(`sandbox: ${mode} mode around /bin/true`);
+      const timing = { startup: [] as number[], setup: [] as number[] };
+      const label = `runSandboxed (${mode} mode)`;
+      const figure = await attempt(label, async () => {
+        const { runSandboxed, log } = await sandboxRunner();
+        const root = mode === "host" ? "/" : await standardRoot(`${ctx.tmp}/standard-root`);
+        const work = `${ctx.tmp}/proc`;
+        const m = await measure(async () => {
+          const result = await runSandboxed({
+            mode,
+            root,
+            argv: ["/bin/true"],
+            env: { PATH: "/usr/bin:/bin", HOME: "/tmp" },
+            cwd: `${work}/build`,
+            writable: [`${work}/build`, `${work}/pkg`],
+            packages: [],
+            workDir: work,
+            logFile: `${work}/log`,
+          }, log);
+          if (result.code !== 0) {
+            const output = exists(`${work}/log`) ? Deno.readTextFileSync(`${work}/log`).trim() : "";
+            throw new Skip(`runSandboxed ${mode} /bin/true exited ${result.code}: ${output}`);
+          }
+          if (result.timing) {
+            timing.startup.push(result.timing.startup);
+            timing.setup.push(result.timing.setup);
+          }
+        }, {
+          runs,
+          before: () => {
+            Deno.mkdirSync(`${work}/build`, { recursive: true });
+            Deno.mkdirSync(`${work}/pkg`, { recursive: true });
+          },
+          after: () => removeTree(work),
+        });
+        return { label, stats: m.stats };
+      });
+      modes[mode] = figure;
+      if (figure.stats && timing.startup.length >= runs) {
+        toExec[mode] = summarize(timing.startup.map((t, i) => t + timing.setup[i]).slice(-runs)).median;
+      }
+      rows.push({ scenario: "6. sandbox", case: `${mode} mode: run /bin/true`, kiln: figure, peers: [unshare] });
+      if (figure.stats && timing.startup.length >= runs) {
+        rows.push(
+          {
+            scenario: "6. sandbox",
+            case: `${mode} mode: of which the helper's start-up`,
+            kiln: { label: "helper start to its main()", stats: summarize(timing.startup.slice(-runs)) },
+            peers: [],
+            note: "as reported by the helper (the runtime's start-up and module loading)",
+          },
+          {
+            scenario: "6. sandbox",
+            case: `${mode} mode: of which the set-up proper`,
+            kiln: { label: "namespaces, mounts, Landlock", stats: summarize(timing.setup.slice(-runs)) },
+            peers: [unshare],
+            note: "as reported by the helper: from its main() to execve" +
+              (mode === "hermetic" ? ", the sysroot of the test root's base closure included" : ""),
+          },
+        );
+      }
+    }
+    const kilnSetup = modes.host;
+
+    const sizes = ctx.quick ? [1000] : [1000, 10000];
+    const perThousand: { files: number; kiln?: Figure; cp?: Figure }[] = [];
+    for (const files of sizes) {
+      ctx.say(`sandbox: hermetic sysroot of ${count(files)} files`);
+      const fixture = makeSysrootFixture(`${ctx.tmp}/root${files}`, files);
+      const dest = `${ctx.tmp}/sysroot`;
+      const kilnLinks = await attempt("kiln sysroot", async () => {
+        const build = await sysrootBuilder();
+        const m = await measure(() => build(fixture, dest), { runs, after: () => removeTree(dest) });
+        return { label: `kiln sysroot (${build.label})`, stats: m.stats };
+      });
+      const cp = await attempt("cp -al", async () => {
+        const bin = need(ctx.peers.cp);
+        const m = await measure(
+          async () => expectSuccess(await run(bin, ["-al", `${fixture.root}/usr`, `${dest}/usr`]), "cp -al").ms,
+          { runs, before: () => Deno.mkdirSync(dest, { recursive: true }), after: () => removeTree(dest) },
+        );
+        return { label: "cp -al of the same files", stats: m.stats };
+      });
+      rows.push({
+        scenario: "6. sandbox",
+        case: `hermetic sysroot, ${count(files)} hard-linked files`,
+        kiln: kilnLinks,
+        peers: [cp],
+      });
+      perThousand.push({ files, kiln: kilnLinks, cp });
+      await removeTree(fixture.root);
+    }
+
+    const target = "sandbox set-up under 50 ms plus 15 ms per 1,000 hard-linked files";
+    const setupMs = toExec.host;
+    const big = perThousand[perThousand.length - 1];
+    if (ctx.quick) targets.push({ target, reason: "quick run" });
+    else if (setupMs !== undefined && kilnSetup.stats && big.kiln?.stats) {
+      const per = big.kiln.stats.median / (big.files / 1000);
+      targets.push({
+        target,
+        measured: `helper start to execve ${formatMs(setupMs)} (host mode; the whole call around /bin/true ` +
+          `${formatMs(kilnSetup.stats.median)}); ${formatMs(per)} per 1,000 files`,
+        met: setupMs < 50 && per < 15,
+      });
+    } else {
+      targets.push({
+        target,
+        reason: kilnSetup.skipped ?? big.kiln?.skipped ?? "the helper did not report its timing",
+      });
+    }
+    return { rows, targets };
+  },
+};

@@ -1,0 +1,141 @@
+/**
+ * File and descriptor calls (`openat`, `openat2`, `linkat`, `mkdirat`,
+ * `symlinkat`, `close`, `close_range`, `dup2`, `fcntl`, `write`, `chdir`).
+ * Each throws {@linkcode SyscallError} on failure.
+ *
+ * @module
+ */
+
+import { call, cstring, encoder, ERRNO, errno, openLibrary, strerror, SyscallError } from "./libc.ts";
+
+/** `AT_FDCWD`: resolve relative paths from the working directory. */
+export const AT_FDCWD = -100;
+
+/** `open` flags used by the sandbox. */
+export const O = {
+  RDONLY: 0,
+  WRONLY: 1,
+  RDWR: 2,
+  CREAT: 0o100,
+  EXCL: 0o200,
+  NOFOLLOW: 0o400000,
+  DIRECTORY: 0o200000,
+  CLOEXEC: 0o2000000,
+  PATH: 0o10000000,
+} as const;
+
+/** `openat2` resolve flags. */
+export const RESOLVE = {
+  NO_XDEV: 0x01,
+  NO_MAGICLINKS: 0x02,
+  NO_SYMLINKS: 0x04,
+  BENEATH: 0x08,
+  IN_ROOT: 0x10,
+} as const;
+
+/** `close_range` flag: mark the range close-on-exec instead of closing it. */
+export const CLOSE_RANGE_CLOEXEC = 1 << 2;
+
+/** `fcntl` command: duplicate to the lowest free fd at or above the argument, close-on-exec. */
+export const F_DUPFD_CLOEXEC = 1030;
+
+/** `chdir(path)`. */
+export function chdir(path: string): void {
+  call("chdir", [cstring(path)], path);
+}
+
+// linkat is the one call made thousands of times (a hermetic sysroot has a
+// hard link per file), so it has its own symbol, called through the FFI fast
+// path with two reused path buffers instead of a fresh C string per call.
+let linkatFn: ((a: number, b: Uint8Array, c: number, d: Uint8Array, e: number) => number) | undefined;
+const linkOld = new Uint8Array(4096);
+const linkNew = new Uint8Array(4096);
+
+function fill(buf: Uint8Array, s: string): Uint8Array {
+  const { read, written } = encoder.encodeInto(s, buf);
+  if (read !== s.length || written >= buf.length) return cstring(s);
+  buf[written] = 0;
+  return buf;
+}
+
+/**
+ * `linkat(oldDir, oldPath, newDir, newPath, flags)` without throwing: 0, or
+ * the errno of the failure (for loops where failures are expected answers).
+ */
+export function tryLinkat(oldDir: number, oldPath: string, newDir: number, newPath: string, flags = 0): number {
+  linkatFn ??= openLibrary({ linkat: { parameters: ["i32", "buffer", "i32", "buffer", "i32"], result: "i32" } }).linkat;
+  const a = fill(linkOld, oldPath);
+  const b = newPath === oldPath ? a : fill(linkNew, newPath);
+  return linkatFn(oldDir, a, newDir, b, flags) === -1 ? errno() : 0;
+}
+
+/** `linkat(oldDir, oldPath, newDir, newPath, flags)`: a hard link (a symlink is linked itself, not followed). */
+export function linkat(oldDir: number, oldPath: string, newDir: number, newPath: string, flags = 0): void {
+  const n = tryLinkat(oldDir, oldPath, newDir, newPath, flags);
+  if (n !== 0) throw new SyscallError("linkat", n, strerror(n), newPath);
+}
+
+/** `mkdirat(dir, path, mode)`. */
+export function mkdirat(dir: number, path: string, mode: number): void {
+  call("mkdirat", [dir, cstring(path), mode], path);
+}
+
+/** `symlinkat(target, dir, path)`. */
+export function symlinkat(target: string, dir: number, path: string): void {
+  call("symlinkat", [cstring(target), dir, cstring(path)], path);
+}
+
+/** `openat(dir, path, flags, mode)`: returns the new file descriptor. */
+export function openat(dir: number, path: string, flags: number, mode = 0): number {
+  return call("openat", [dir, cstring(path), flags, mode], path);
+}
+
+/** `openat2(dir, path, {flags, mode, resolve})`: returns the new file descriptor. */
+export function openat2(dir: number, path: string, flags: number, resolve: number, mode = 0): number {
+  const how = new BigUint64Array([BigInt(flags), BigInt(mode), BigInt(resolve)]);
+  return call("openat2", [dir, cstring(path), how, how.byteLength], path);
+}
+
+/** `close(fd)`. */
+export function close(fd: number): void {
+  call("close", [fd]);
+}
+
+/** `close_range(first, last, flags)`. */
+export function closeRange(first: number, last: number, flags: number): void {
+  call("close_range", [first, last, flags]);
+}
+
+/** `dup2(old, new)` (as `dup3`, which every architecture has). */
+export function dup2(oldFd: number, newFd: number): void {
+  if (oldFd !== newFd) call("dup3", [oldFd, newFd, 0]);
+}
+
+/** `fcntl(fd, cmd, arg)`; returns the call's result. */
+export function fcntl(fd: number, cmd: number, arg: number): number {
+  return call("fcntl", [fd, cmd, arg]);
+}
+
+/** `write(fd, bytes)` until everything is written (retrying on EINTR). */
+export function writeAll(fd: number, bytes: Uint8Array<ArrayBuffer>): void {
+  let off = 0;
+  while (off < bytes.length) {
+    try {
+      off += call("write", [fd, bytes.subarray(off), bytes.length - off]);
+    } catch (err) {
+      if (err instanceof SyscallError && err.errno === ERRNO.EINTR) continue;
+      throw err;
+    }
+  }
+}
+
+/** `read(fd, buf)` once (retrying on EINTR): the number of bytes read, 0 at end of file. */
+export function read(fd: number, buf: Uint8Array<ArrayBuffer>): number {
+  for (;;) {
+    try {
+      return call("read", [fd, buf, buf.length]);
+    } catch (err) {
+      if (!(err instanceof SyscallError && err.errno === ERRNO.EINTR)) throw err;
+    }
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * The (de)compressors behind `compress.ts`, one per format, each with a
+ * whole-buffer and a streaming form.
+ *
+ * In-process: gzip and zstd through `node:zlib`; xz through xz-embedded
+ * compiled to WebAssembly (`xz-decompress`); bzip2 through `seek-bzip`;
+ * lzip and legacy lzma through the LZMA decoder of `lzma_decode.ts`.
+ * Writing bz2, xz, lz and lzma runs their command-line tools. Every library
+ * is imported only when its format is met.
+ *
+ * @module
+ */
+
+import type { Compression } from "../config.ts";
+import { KilnError } from "../errors.ts";
+import { filterBytes, type FilterJob, filterStream } from "./cli_filter.ts";
+import { throughNode } from "./node_stream.ts";
+
+/** zstd level of package archives (the zstd tool's default, as kiss's `zstd -z`). */
+export const ZSTD_LEVEL = 3;
+/** gzip level of package archives (kiss runs `gzip -6`). */
+export const GZIP_LEVEL = 6;
+
+/** Human name of each format, for messages. */
+export const FORMAT_NAME: Record<Compression, string> = {
+  gz: "gzip",
+  zst: "zstd",
+  xz: "xz",
+  bz2: "bzip2",
+  lz: "lzip",
+  lzma: "lzma",
+};
+
+/** The error for data that does not decompress. */
+export function damaged(name: string, format: Compression, err: unknown): KilnError {
+  if (err instanceof KilnError) return err;
+  const detail = err instanceof Error ? err.message : String(err);
+  return new KilnError(`${name}: damaged ${FORMAT_NAME[format]} data: ${detail}`, {
+    hint: "the file is corrupt or incomplete: delete it and download or build it again",
+    cause: err,
+  });
+}
+
+type Zlib = typeof import("node:zlib");
+let zlibModule: Promise<Zlib> | undefined;
+function zlib(): Promise<Zlib> {
+  return zlibModule ??= import("node:zlib");
+}
+
+function zstdParams(z: Zlib) {
+  return {
+    params: {
+      [z.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL,
+      [z.constants.ZSTD_c_checksumFlag]: 1,
+    },
+  };
+}
+
+function callback<T>(run: (done: (err: Error | null, result: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => run((err, result) => err ? reject(err) : resolve(result)));
+}
+
+function view(buffer: Uint8Array): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+function oneChunk(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+}
+
+async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  return await new Response(stream).bytes();
+}
+
+/** A stream that yields the result of `produce` once `input` is read in full (for decoders that need it all). */
+function whole(
+  input: ReadableStream<Uint8Array>,
+  produce: (bytes: Uint8Array) => Promise<Uint8Array>,
+): ReadableStream<Uint8Array> {
+  let output: Uint8Array | undefined;
+  let pos = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      output ??= await produce(await collect(input));
+      if (pos >= output.length) {
+        controller.close();
+        return;
+      }
+      const end = Math.min(output.length, pos + (1 << 20));
+      controller.enqueue(output.subarray(pos, end));
+      pos = end;
+    },
+    cancel() {
+      return input.cancel().catch(() => {});
+    },
+  });
+}
+
+const CLI_COMPRESS: Record<"bz2" | "xz" | "lz" | "lzma", FilterJob> = {
+  bz2: {
+    commands: [["bzip2", "-zc", "-9"]],
+    what: "compress with bzip2",
+    missingHint: "install bzip2, or set KISS_COMPRESS=zst (the default, written by kiln itself)",
+  },
+  xz: {
+    commands: [["xz", "-zc", "-6", "-T1"]],
+    what: "compress with xz",
+    missingHint: "install xz, or set KISS_COMPRESS=zst (the default, written by kiln itself)",
+  },
+  lz: {
+    commands: [["lzip", "-c", "-6"]],
+    what: "compress with lzip",
+    missingHint: "install lzip, or set KISS_COMPRESS=zst (the default, written by kiln itself)",
+  },
+  lzma: {
+    commands: [["xz", "--format=lzma", "-zc", "-6"], ["lzma", "-zc", "-6"]],
+    what: "compress with lzma",
+    missingHint: "install xz, or set KISS_COMPRESS=zst (the default, written by kiln itself)",
+  },
+};
+
+/** Decompresses a whole buffer of the given format. */
+export async function decodeBytes(format: Compression, bytes: Uint8Array, name: string): Promise<Uint8Array> {
+  try {
+    switch (format) {
+      case "gz": {
+        const z = await zlib();
+        return view(await callback<Uint8Array>((done) => z.gunzip(bytes, done)));
+      }
+      case "zst": {
+        const z = await zlib();
+        return view(await callback<Uint8Array>((done) => z.zstdDecompress(bytes, done)));
+      }
+      case "xz":
+        return await collect(await xzStream(oneChunk(bytes)));
+      case "bz2":
+        return await bunzip(bytes);
+      case "lz":
+      case "lzma": {
+        const { decodeLzip, decodeLzmaAlone } = await import("./lzma_decode.ts");
+        return format === "lz" ? decodeLzip(bytes) : decodeLzmaAlone(bytes);
+      }
+    }
+  } catch (err) {
+    throw damaged(name, format, err);
+  }
+}
+
+/** Decompresses a stream of the given format. */
+export function decodeStream(
+  format: Compression,
+  input: ReadableStream<Uint8Array>,
+  name: string,
+): ReadableStream<Uint8Array> {
+  const wrap = (err: unknown) => damaged(name, format, err);
+  switch (format) {
+    case "gz":
+    case "zst":
+      return lazyStream(async () => {
+        const z = await zlib();
+        return throughNode(input, format === "gz" ? z.createGunzip() : z.createZstdDecompress(), wrap);
+      }, wrap);
+    case "xz":
+      return lazyStream(() => xzStream(input), wrap);
+    case "bz2":
+    case "lz":
+    case "lzma":
+      return whole(input, (bytes) => decodeBytes(format, bytes, name));
+  }
+}
+
+/** Compresses a whole buffer with kiln's fixed settings for the format. */
+export async function encodeBytes(format: Compression, bytes: Uint8Array): Promise<Uint8Array> {
+  switch (format) {
+    case "gz": {
+      const z = await zlib();
+      return view(await callback<Uint8Array>((done) => z.gzip(bytes, { level: GZIP_LEVEL }, done)));
+    }
+    case "zst": {
+      const z = await zlib();
+      return view(await callback<Uint8Array>((done) => z.zstdCompress(bytes, zstdParams(z), done)));
+    }
+    default:
+      return await filterBytes(CLI_COMPRESS[format], bytes);
+  }
+}
+
+/** Compresses a stream with kiln's fixed settings for the format. */
+export function encodeStream(format: Compression, input: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const wrap = (err: unknown) =>
+    err instanceof KilnError ? err : new KilnError(`cannot compress with ${FORMAT_NAME[format]}: ${err}`, {
+      cause: err,
+    });
+  switch (format) {
+    case "gz":
+    case "zst":
+      return lazyStream(async () => {
+        const z = await zlib();
+        const transform = format === "gz" ? z.createGzip({ level: GZIP_LEVEL }) : z.createZstdCompress(zstdParams(z));
+        return throughNode(input, transform, wrap);
+      }, wrap);
+    default:
+      return filterStream(CLI_COMPRESS[format], input);
+  }
+}
+
+/** A stream whose source is made asynchronously on first read. */
+function lazyStream(
+  make: () => Promise<ReadableStream<Uint8Array>>,
+  wrap: (err: unknown) => unknown,
+): ReadableStream<Uint8Array> {
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        reader ??= (await make()).getReader();
+        const { value, done } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (err) {
+        controller.error(wrap(err));
+      }
+    },
+    cancel() {
+      return reader?.cancel().catch(() => {});
+    },
+  });
+}
+
+async function xzStream(input: ReadableStream<Uint8Array>): Promise<ReadableStream<Uint8Array>> {
+  const module = await import("xz-decompress");
+  const { XzReadableStream } = (module.default ?? module) as typeof import("xz-decompress");
+  return new XzReadableStream(input);
+}
+
+async function bunzip(bytes: Uint8Array): Promise<Uint8Array> {
+  const { default: Bunzip } = await import("seek-bzip");
+  return view(Bunzip.decode(bytes, undefined, true));
+}

@@ -1,0 +1,87 @@
+/**
+ * Which files of a built package are worth looking at as programs and
+ * libraries, and how paths resolve inside a root directory.
+ *
+ * kiss looks only under `bin/`, `sbin/`, `lib/` and `libNN/`…`libNNNN/`
+ * directories (e.g. `lib64`, `libexec`), at any depth, and never at symlinks;
+ * kiln does the same so that a package of data files costs nothing.
+ *
+ * @module
+ */
+
+/** The package's database entry, relative to the package directory. */
+export const DB_PATH = "var/db/kiss/installed";
+
+const CANDIDATE = /(?:^|\/)(?:s?bin|lib(?:[^/]{2,4})?)\/[^/]/;
+
+/** True when the package-relative `path` lies where kiss looks for ELF files. */
+export function isObjectCandidate(path: string): boolean {
+  return CANDIDATE.test(path) && !path.startsWith(`${DB_PATH}/`);
+}
+
+/**
+ * Package-relative paths (no leading `/`) of the regular files of `pkgdir`
+ * that may be programs or libraries, in byte order. Symlinks are skipped.
+ */
+export async function objectCandidates(pkgdir: string): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(rel: string): Promise<void> {
+    const dir = rel === "" ? pkgdir : `${pkgdir}/${rel}`;
+    for await (const e of Deno.readDir(dir)) {
+      const path = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory) {
+        if (path !== "var/db") await walk(path);
+      } else if (e.isFile && isObjectCandidate(path)) out.push(path);
+    }
+  }
+  await walk("");
+  return out.sort(byteOrder);
+}
+
+/** Compare strings by UTF-8 byte order (as `sort` does in the C locale). */
+export function byteOrder(a: string, b: string): number {
+  const ea = new TextEncoder().encode(a), eb = new TextEncoder().encode(b);
+  const n = Math.min(ea.length, eb.length);
+  for (let i = 0; i < n; i++) if (ea[i] !== eb[i]) return ea[i] - eb[i];
+  return ea.length - eb.length;
+}
+
+/**
+ * Resolve the absolute `path` inside the directory `base` as a process
+ * chrooted there would: symlinks are followed, absolute link targets are
+ * taken relative to `base`, `..` never climbs above it. Resolves to the
+ * resolved path (absolute, as seen inside `base`) when it exists, or
+ * `undefined` when it does not (or loops).
+ *
+ * With `followLast: false` the last component is not followed, so a symlink
+ * itself is found (kiss resolves the parent directories of a library, not
+ * the library's own symlink, before asking who owns it).
+ */
+export async function resolveIn(base: string, path: string, followLast = true): Promise<string | undefined> {
+  const pending = path.split("/").filter((p) => p !== "" && p !== ".");
+  const done: string[] = [];
+  let hops = 0;
+  while (pending.length > 0) {
+    const part = pending.shift()!;
+    if (part === "..") {
+      done.pop();
+      continue;
+    }
+    const host = `${base}/${[...done, part].join("/")}`;
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.lstat(host);
+    } catch {
+      return undefined;
+    }
+    if (info.isSymlink && (followLast || pending.length > 0)) {
+      if (++hops > 40) return undefined;
+      const target = await Deno.readLink(host);
+      if (target.startsWith("/")) done.length = 0;
+      pending.unshift(...target.split("/").filter((p) => p !== "" && p !== "."));
+      continue;
+    }
+    done.push(part);
+  }
+  return "/" + done.join("/");
+}

@@ -1,0 +1,43 @@
+/**
+ * What is on disk at the paths a transaction touches, learnt with one
+ * directory read per directory instead of one `stat` per file.
+ *
+ * @module
+ */
+
+/** Kinds of things found on disk. */
+export type DiskKind = "missing" | "directory" | "file" | "symlink";
+
+/** A cached view of directories in a root (host paths). */
+export class DiskView {
+  readonly #listings = new Map<string, Map<string, DiskKind>>();
+  readonly #created = new Set<string>();
+
+  #listing(dir: string): Map<string, DiskKind> {
+    let list = this.#listings.get(dir);
+    if (list) return list;
+    list = new Map();
+    if (!this.#created.has(dir)) {
+      try {
+        for (const e of Deno.readDirSync(dir)) {
+          list.set(e.name, e.isSymlink ? "symlink" : e.isDirectory ? "directory" : "file");
+        }
+      } catch { /* a missing directory holds nothing */ }
+    }
+    this.#listings.set(dir, list);
+    return list;
+  }
+
+  /** What is at the host path `path` (not following a final symbolic link). */
+  kind(path: string): DiskKind {
+    const slash = path.lastIndexOf("/");
+    return this.#listing(slash === 0 ? "/" : path.slice(0, slash)).get(path.slice(slash + 1)) ?? "missing";
+  }
+
+  /** Record that the transaction will create directory `path` (it starts empty). */
+  willCreate(path: string): void {
+    this.#created.add(path);
+    const slash = path.lastIndexOf("/");
+    this.#listing(slash === 0 ? "/" : path.slice(0, slash)).set(path.slice(slash + 1), "directory");
+  }
+}

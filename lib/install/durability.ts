@@ -1,0 +1,52 @@
+/**
+ * The fsync policy of install and remove (documented in the README):
+ *
+ * 1. The journal's plan is written to a temporary file, `fdatasync`ed and
+ *    renamed into place before anything else changes.
+ * 2. Once every new file, directory and the new database entry are staged,
+ *    the root's file system is synced (`syncfs`, through `sync -f`) — so the
+ *    commit mark can never refer to data still in memory.
+ * 3. The commit mark is appended to the journal and `fdatasync`ed.
+ * 4. After the renames, removals and database swap, the file system is
+ *    synced again, and only then is the journal deleted.
+ *
+ * Two `syncfs` calls and two `fdatasync` calls per package, whatever its size
+ * — instead of one fsync per file. `KISS_FSYNC=0` turns all of it off (for
+ * bootstraps and tests, where a power cut means starting over anyway); a
+ * crash of kiln itself stays safe without syncing, since the kernel keeps
+ * what was written.
+ *
+ * @module
+ */
+
+/** Whether and how kiln waits for data to reach the disk. */
+export class Durability {
+  /** False with `KISS_FSYNC=0`. */
+  readonly enabled: boolean;
+
+  /** `env` is the environment kiln was started with (`KISS_FSYNC`). */
+  constructor(env: Readonly<Record<string, string>> = {}) {
+    this.enabled = env.KISS_FSYNC !== "0";
+  }
+
+  /** Flush an open file's data (`fdatasync`). */
+  syncFile(file: Deno.FsFile): void {
+    if (this.enabled) file.syncDataSync();
+  }
+
+  /**
+   * Flush the whole file system holding `dir` (`syncfs`). Falls back to a
+   * global `sync` where `sync -f` is not known; does nothing when neither
+   * program exists (a bare root), which only weakens power-cut safety.
+   */
+  syncFileSystem(dir: string): void {
+    if (!this.enabled) return;
+    for (const args of [["-f", dir], []]) {
+      try {
+        if (new Deno.Command("sync", { args, stdout: "null", stderr: "null" }).outputSync().success) return;
+      } catch {
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Reading a package archive for installation (SPEC §8.1): the whole archive
+ * is decompressed in memory, parsed and checked before anything is written.
+ *
+ * Refused here: device nodes and fifos, a name listed twice, an entry below a
+ * symbolic link of the same archive (a link used to write through), hard
+ * links to anything but an earlier file of the package, and anything under
+ * `var/db/kiss/` other than the package's own database entry. Names that are
+ * absolute or contain `..` are refused by the tar reader. Hard links become
+ * copies, as `cp` makes them when kiss installs.
+ *
+ * @module
+ */
+
+import type { Dependency } from "../recipe/types.ts";
+import { KilnError } from "../errors.ts";
+import { decompress } from "../archive/compress.ts";
+import { parseTar } from "../archive/tar.ts";
+import { DB_PATH } from "../db/manifest.ts";
+import { checkContents } from "./validate.ts";
+
+/** One entry of a package, by its manifest path (`/usr/bin/x`, directories `/usr/bin/`). */
+export interface PackageEntry {
+  readonly path: string;
+  readonly type: "file" | "directory" | "symlink";
+  /** Permission bits with setuid, setgid and sticky. */
+  readonly mode: number;
+  /** A file's content (a view into the archive); empty otherwise. */
+  readonly body: Uint8Array;
+  /** A symbolic link's target. */
+  readonly linkName?: string;
+}
+
+/** A read and checked package archive. */
+export interface PackageArchive {
+  /** The archive file. */
+  readonly file: string;
+  /** The package's name (its database entry's name). */
+  readonly name: string;
+  readonly version: string;
+  readonly release: string;
+  /** Entries in archive order (the archive's root directory left out). */
+  readonly entries: readonly PackageEntry[];
+  /** The manifest the archive carries. */
+  readonly manifest: readonly string[];
+  /** Dependencies from the archive's `depends`. */
+  readonly depends: readonly Dependency[];
+  /** Entries the archive has but its manifest leaves out as kiss does (`*.la`, `charset.alias`): not installed. */
+  readonly unlisted: ReadonlySet<string>;
+  /** Bytes of file content. */
+  readonly size: number;
+}
+
+/** A {@linkcode KilnError} refusing an archive. */
+export function refuse(file: string, what: string, hint = "the archive is refused; nothing was installed"): KilnError {
+  return new KilnError(`${file}: ${what}`, { hint });
+}
+
+/** The package name a file name `NAME@VERSION-RELEASE.tar.EXT` gives (kiss: everything before the last `@`). */
+export function nameFromFile(file: string): string | undefined {
+  const base = file.slice(file.lastIndexOf("/") + 1);
+  const at = base.lastIndexOf("@");
+  return at > 0 ? base.slice(0, at) : undefined;
+}
+
+const DB_AREA = "/var/db/kiss/";
+const DB_PARENTS = new Set(["/var/", "/var/db/", DB_AREA, `${DB_PATH}/`]);
+
+/** Read, decompress, parse and check the package archive `file`. Throws {@linkcode KilnError} when refused. */
+export async function readPackage(file: string): Promise<PackageArchive> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(file);
+  } catch (err) {
+    throw new KilnError(`cannot read package file ${file}: ${(err as Error).message}`, {
+      hint: err instanceof Deno.errors.NotFound ? "check the path, or build the package first" : undefined,
+      cause: err,
+    });
+  }
+  const base = file.slice(file.lastIndexOf("/") + 1);
+  let tar: Uint8Array;
+  try {
+    tar = await decompress(bytes, base);
+  } catch (err) {
+    if (err instanceof KilnError) throw refuse(file, `cannot decompress: ${err.message}`, err.hint);
+    throw err;
+  }
+  bytes = new Uint8Array(0);
+
+  const entries: PackageEntry[] = [];
+  const byPath = new Map<string, PackageEntry>();
+  const links = new Set<string>();
+  const dbNames = new Set<string>();
+  let size = 0;
+  try {
+    for (const { entry, body } of parseTar(tar, { name: base })) {
+      if (entry.path === ".") continue;
+      const type = entry.type;
+      if (type === "char" || type === "block" || type === "fifo") {
+        throw refuse(
+          file,
+          `${entry.path} is a ${type === "fifo" ? "fifo" : "device node"}; packages may not contain one`,
+        );
+      }
+      const path = type === "directory" ? `/${entry.path}/` : `/${entry.path}`;
+      for (let at = path.indexOf("/", 1); at > 0 && at < path.length - 1; at = path.indexOf("/", at + 1)) {
+        if (links.has(path.slice(0, at))) {
+          throw refuse(file, `${path} lies below ${path.slice(0, at)}, a symbolic link of the same archive`);
+        }
+      }
+      if (path.startsWith(DB_AREA) && !DB_PARENTS.has(path)) {
+        const rest = path.startsWith(`${DB_PATH}/`) ? path.slice(DB_PATH.length + 1) : "";
+        const name = rest.split("/")[0];
+        if (!name) throw refuse(file, `${path} is inside kiss's database but not in a package's entry`);
+        dbNames.add(name);
+      }
+      let item: PackageEntry;
+      if (type === "hardlink") {
+        const target = byPath.get(`/${entry.linkName}`);
+        if (!target || target.type !== "file") {
+          throw refuse(
+            file,
+            `${path} is a hard link to ${entry.linkName}, which is not an earlier file of the package`,
+          );
+        }
+        item = { path, type: "file", mode: entry.mode, body: target.body };
+      } else {
+        item = { path, type, mode: entry.mode, body, linkName: entry.linkName };
+      }
+      const seen = byPath.get(path);
+      if (seen) {
+        if (seen.type === "directory" && item.type === "directory") continue;
+        throw refuse(file, `${path} is in the archive twice`);
+      }
+      if (item.type === "symlink") links.add(path);
+      size += item.body.length;
+      entries.push(item);
+      byPath.set(path, item);
+    }
+  } catch (err) {
+    if (err instanceof KilnError && !err.message.startsWith(file)) throw refuse(file, err.message, err.hint);
+    throw err;
+  }
+
+  const fromFile = nameFromFile(file);
+  if (dbNames.size === 0) {
+    throw refuse(file, `no database entry (${DB_PATH}/<name>/) inside: this is not a kiss package`);
+  }
+  if (dbNames.size > 1) {
+    throw refuse(file, `database entries of several packages inside (${[...dbNames].sort().join(", ")})`);
+  }
+  const [name] = dbNames;
+  if (fromFile !== undefined && fromFile !== name) {
+    throw refuse(file, `the file is named for package ${fromFile} but holds the database entry of ${name}`);
+  }
+  const checked = checkContents(file, name, byPath);
+  return { file, name, entries, size, ...checked };
+}

@@ -1,0 +1,332 @@
+/**
+ * Planning the install of one package on a root: where every entry goes
+ * (resolved through the root's linked directories), which directories must be
+ * made, which files conflict with other packages (SPEC §8.3) or go aside as
+ * alternatives, what happens to each `/etc` file (§8.4), and which files and
+ * directories of the old version go away. Nothing is written here: a plan
+ * that cannot be carried out is refused with the root untouched.
+ *
+ * @module
+ */
+
+import type { DatabasePaths, OwnerIndex } from "../db/owners.ts";
+import { KilnError } from "../errors.ts";
+import { etcFiles, isEtcFile, pairEtcsums, readEtcsums } from "../db/etcsums.ts";
+import {
+  CHOICES_PATH,
+  DB_PATH,
+  etcsumsPath,
+  formatManifest,
+  isDirectoryLine,
+  manifestPath,
+  readManifest,
+  sortManifest,
+} from "../db/manifest.ts";
+import { byteOrder, reverseByteOrder } from "../db/order.ts";
+import { RootResolver } from "../db/resolve.ts";
+import { DiskView } from "./disk.ts";
+import { decideEtc, entrySum, unchanged } from "./etc.ts";
+import type { InstallRecord } from "./journal.ts";
+import { type PackageArchive, type PackageEntry, refuse } from "./package.ts";
+import { hostPath, present } from "./replay.ts";
+
+/** A path of the package that another installed package owns. */
+export interface Conflict {
+  /** The package's path (as in its manifest). */
+  readonly path: string;
+  /** Who owns it (or its resolved path) now. */
+  readonly owners: readonly string[];
+}
+
+/** A file of the new database entry, relative to the entry directory (directories end with `/`). */
+export interface EntryFile {
+  readonly rel: string;
+  readonly type: "file" | "directory" | "symlink";
+  readonly mode: number;
+  readonly body: Uint8Array;
+  readonly linkName?: string;
+}
+
+/** Everything needed to install one package. */
+export interface InstallPlan {
+  /** What the journal records. */
+  readonly record: InstallRecord;
+  /** What to write for each of `record.files`. */
+  readonly sources: readonly PackageEntry[];
+  /** Modes of `record.mkdirs`. */
+  readonly dirModes: readonly number[];
+  /** The new database entry. */
+  readonly entry: readonly EntryFile[];
+  /** The manifest installed (the archive's, with alternatives moved into `choices/`). */
+  readonly manifest: readonly string[];
+  /** The manifest's paths resolved in the root (for the owner index). */
+  readonly resolved: readonly string[];
+  /** Paths kept aside as alternatives (`KISS_CHOICE=1`). */
+  readonly choices: readonly string[];
+  /** `/etc` files written as `FILE.new` because the one on disk differs. */
+  readonly etcNew: readonly string[];
+  /** `/etc` files the old version had that stay because the user changed them. */
+  readonly etcKept: readonly string[];
+  /** The version being replaced (`VERSION-RELEASE`), if any. */
+  readonly oldVersion?: string;
+  /** Symbolic links of the root followed while resolving (for the owner index). */
+  readonly links: ReadonlyMap<string, string>;
+}
+
+/** What planning needs to know. */
+export interface PlanContext {
+  readonly paths: DatabasePaths;
+  readonly index: OwnerIndex;
+  /** `KISS_CHOICE=1`: conflicts become alternatives. */
+  readonly choice: boolean;
+  /** Distinguishes temporary names. */
+  readonly tag: string;
+}
+
+const encoder = new TextEncoder();
+
+function parentOf(path: string): string {
+  const p = path.endsWith("/") ? path.slice(0, -1) : path;
+  return p.slice(0, p.lastIndexOf("/")) || "/";
+}
+
+/** The file name of an alternative in `choices/`: `<pkg>>usr>bin>file`. */
+export function choiceName(pkg: string, path: string): string {
+  return `${CHOICES_PATH}/${pkg}${path.replaceAll("/", ">")}`;
+}
+
+/** True for entries of the package's own database entry (staged apart, swapped in last). */
+function inEntry(name: string, path: string): boolean {
+  return path.startsWith(`${DB_PATH}/${name}/`);
+}
+
+/**
+ * The files of `pkg` that other packages own: in the owner index, or in
+ * `pending` (resolved path → package) for packages installed in the same run.
+ */
+export function findConflicts(
+  pkg: PackageArchive,
+  index: OwnerIndex,
+  resolver: RootResolver,
+  pending?: ReadonlyMap<string, string>,
+): Conflict[] {
+  const out: Conflict[] = [];
+  for (const e of pkg.entries) {
+    if (e.type === "directory" || pkg.unlisted.has(e.path) || inEntry(pkg.name, e.path)) continue;
+    const r = resolver.resolve(e.path);
+    const owners = index.owners(r).filter((o) => o !== pkg.name);
+    for (const other of [pending?.get(r), pending?.get(r + "/")]) {
+      if (other !== undefined && other !== pkg.name && !owners.includes(other)) owners.push(other);
+    }
+    if (owners.length > 0) out.push({ path: e.path, owners });
+  }
+  return out;
+}
+
+/** The error for conflicts that may not become alternatives. */
+export function conflictError(pkg: PackageArchive, conflicts: readonly Conflict[], choice: boolean): KilnError {
+  const lines = conflicts.map((c) => `  ${c.path} (owned by ${c.owners.join(", ")})`);
+  return new KilnError(
+    `package ${pkg.name} conflicts with installed packages (${conflicts.length} file${
+      conflicts.length === 1 ? "" : "s"
+    }):\n${lines.join("\n")}`,
+    {
+      hint: choice
+        ? "files inside kiss's database cannot become alternatives; remove the owning package first"
+        : `run with KISS_CHOICE=1 to keep the conflicting files as alternatives (see 'kiln alternatives'), or remove ${
+          [...new Set(conflicts.flatMap((c) => c.owners))].join(", ")
+        } first`,
+    },
+  );
+}
+
+/** Plan the install of `pkg` (see the module documentation). Throws {@linkcode KilnError} when refused. */
+export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan {
+  const { paths, index } = ctx;
+  const { root } = paths;
+  const name = pkg.name;
+  const resolver = new RootResolver(root);
+  const disk = new DiskView();
+  const host = (p: string) => hostPath(root, p);
+  const entryPrefix = `${DB_PATH}/${name}/`;
+
+  // The version being replaced.
+  let oldManifest: string[] | undefined;
+  let oldSums = new Map<string, string>();
+  let oldVersion: string | undefined;
+  if (present(`${paths.installedDir}/${name}`)) {
+    oldManifest = readManifest(paths.installedDir, name);
+    oldSums = pairEtcsums(oldManifest, readEtcsums(`${paths.installedDir}/${name}`));
+    try {
+      oldVersion = Deno.readTextFileSync(`${paths.installedDir}/${name}/version`).split("\n")[0].trim().replace(
+        /\s+/,
+        "-",
+      );
+    } catch { /* a damaged entry: upgrade it all the same */ }
+  }
+
+  // Conflicts, or alternatives.
+  const conflicts = findConflicts(pkg, index, resolver);
+  const moved = new Map<string, string>();
+  if (conflicts.length > 0) {
+    if (!ctx.choice || conflicts.some((c) => c.path.startsWith("/var/db/kiss/"))) {
+      throw conflictError(pkg, conflicts, ctx.choice);
+    }
+    for (const c of conflicts) moved.set(c.path, choiceName(name, c.path));
+  }
+  const lines = pkg.manifest.map((l) => moved.get(l) ?? l);
+  if (moved.size > 0) lines.push(`${CHOICES_PATH}/`);
+  if (lines.some((l) => l.startsWith("/etc/")) && !lines.includes(etcsumsPath(name))) lines.push(etcsumsPath(name));
+  const manifest = sortManifest(lines);
+  const byPath = new Map(pkg.entries.map((e) => [moved.get(e.path) ?? e.path, e]));
+
+  // No writing through a link of the root into a directory nothing owns.
+  const ownDirs = new Set(manifest.filter(isDirectoryLine).map((d) => d.slice(0, -1)));
+  const checkedParents = new Set<string>();
+  const checkParent = (path: string) => {
+    const parent = parentOf(path);
+    if (checkedParents.has(parent)) return;
+    checkedParents.add(parent);
+    const r = resolver.resolveDir(parent);
+    if (r === parent || r === "/" || ownDirs.has(r) || index.owners(r + "/").length > 0) return;
+    throw refuse(
+      pkg.file,
+      `${path} would be written through a symbolic link in the root: ${parent} leads to ${r}, which no package owns`,
+      "the link redirects the package's files outside its own directories; the archive is refused",
+    );
+  };
+
+  // Directories to make.
+  const mkdirSet = new Map<string, number>();
+  for (const d of manifest) {
+    if (!isDirectoryLine(d) || d === entryPrefix || inEntry(name, d)) continue;
+    checkParent(d);
+    const r = resolver.resolveDir(d);
+    const kind = r === "/" ? "directory" : disk.kind(host(r));
+    if (kind === "directory" || mkdirSet.has(r)) continue;
+    if (kind !== "missing") {
+      throw refuse(
+        pkg.file,
+        `${d} is a directory in the package, but ${r} is a ${kind} in the root`,
+        "remove or move the file in the way (or the package owning it), then install again",
+      );
+    }
+    mkdirSet.set(r, byPath.get(d)?.mode ?? 0o755);
+  }
+  const mkdirs = [...mkdirSet.keys()].sort(byteOrder);
+  for (const r of mkdirs) disk.willCreate(host(r));
+  for (const r of mkdirs) {
+    const parent = parentOf(r);
+    if (parent !== "/" && disk.kind(host(parent)) !== "directory") {
+      throw refuse(pkg.file, `cannot make ${r}: its parent ${parent} is not a directory in the root`);
+    }
+  }
+
+  // Files to stage.
+  const files: string[] = [];
+  const sources: PackageEntry[] = [];
+  const etcNew: string[] = [];
+  const targets = new Map<string, string>();
+  for (const e of pkg.entries) {
+    if (e.type === "directory" || pkg.unlisted.has(e.path) || inEntry(name, e.path)) continue;
+    const path = moved.get(e.path) ?? e.path;
+    checkParent(path);
+    let target = resolver.resolve(path);
+    if (isEtcFile(path) && !moved.has(e.path)) {
+      const decision = e.type === "symlink"
+        ? (disk.kind(host(target)) === "file" && !unchanged(host(target), oldSums.get(path)) ? "new" : "write")
+        : decideEtc(host(target), e.body, oldSums.get(path));
+      if (decision === "skip") continue;
+      if (decision === "new") {
+        target += ".new";
+        etcNew.push(path);
+      }
+    }
+    const twin = targets.get(target);
+    if (twin !== undefined) {
+      throw refuse(pkg.file, `${twin} and ${path} are the same file ${target} in the root (through a symbolic link)`);
+    }
+    targets.set(target, path);
+    if (disk.kind(host(target)) === "directory") {
+      throw refuse(
+        pkg.file,
+        `${path} is a file in the package, but ${target} is a directory in the root`,
+        "remove or move the directory in the way (or the package owning it), then install again",
+      );
+    }
+    files.push(target);
+    sources.push(e);
+  }
+
+  // The new database entry (manifest and etcsums as installed).
+  const sums = etcFiles(manifest).map((p) => {
+    const e = byPath.get(p);
+    return e ? entrySum(e.type, e.body) : entrySum("file", new Uint8Array());
+  });
+  const entry: EntryFile[] = [];
+  for (const e of pkg.entries) {
+    if (!inEntry(name, e.path) || e.path === entryPrefix) continue;
+    entry.push({
+      rel: e.path.slice(entryPrefix.length),
+      type: e.type,
+      mode: e.mode,
+      body: e.body,
+      linkName: e.linkName,
+    });
+  }
+  const replaceEntryFile = (path: string, text: string) => {
+    const rel = path.slice(entryPrefix.length);
+    const body = encoder.encode(text);
+    const i = entry.findIndex((f) => f.rel === rel);
+    if (i >= 0) entry[i] = { ...entry[i], type: "file", body };
+    else entry.push({ rel, type: "file", mode: 0o644, body });
+  };
+  replaceEntryFile(manifestPath(name), formatManifest(manifest));
+  if (manifest.includes(etcsumsPath(name))) replaceEntryFile(etcsumsPath(name), formatManifest(sums));
+  entry.sort((a, b) => byteOrder(a.rel, b.rel));
+
+  // What of the old version goes away.
+  // Resolved apart, so that only links on the manifest's own paths are recorded for the index.
+  const indexResolver = new RootResolver(root);
+  const resolved = manifest.map((l) => indexResolver.resolve(l));
+  const removeFiles: string[] = [];
+  const removeDirs: string[] = [];
+  const removeDirLinks: string[] = [];
+  const etcKept: string[] = [];
+  if (oldManifest) {
+    const keep = new Set(resolved);
+    for (const line of oldManifest) {
+      if (line === entryPrefix || inEntry(name, line)) continue;
+      const r = resolver.resolve(line);
+      if (keep.has(r) || index.owners(r).some((o) => o !== name)) continue;
+      if (isDirectoryLine(line)) removeDirs.push(r);
+      else if (disk.kind(host(r)) === "missing") continue;
+      else if (isEtcFile(line) && !unchanged(host(r), oldSums.get(line))) etcKept.push(line);
+      else if (disk.kind(host(r)) === "symlink" && isDirectory(host(resolver.resolveDir(r)))) removeDirLinks.push(r);
+      else removeFiles.push(r);
+    }
+    removeDirs.sort(reverseByteOrder);
+  }
+
+  return {
+    record: { kind: "install", pkg: name, tag: ctx.tag, mkdirs, files, removeFiles, removeDirLinks, removeDirs },
+    sources,
+    dirModes: mkdirs.map((d) => mkdirSet.get(d)!),
+    entry,
+    manifest,
+    resolved,
+    choices: [...moved.keys()],
+    etcNew,
+    etcKept,
+    oldVersion,
+    links: indexResolver.followed,
+  };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Removing installed packages (SPEC §8): refused when another installed
+ * package depends on one at runtime, or when it provides a file others keep
+ * alternatives for (unless forced); then `pre-remove` runs, and one journaled
+ * transaction deletes the manifest's files, then its empty directories —
+ * never a directory another package still lists, never an `/etc` file the
+ * user changed — and drops the database entry.
+ *
+ * @module
+ */
+
+import type { Config } from "../config.ts";
+import type { Log } from "../log.ts";
+import { KilnError } from "../errors.ts";
+import { isInstalled } from "../db/installed.ts";
+import { isEtcFile, pairEtcsums, readEtcsums } from "../db/etcsums.ts";
+import { DB_PATH, isDirectoryLine, readManifest } from "../db/manifest.ts";
+import { reverseByteOrder } from "../db/order.ts";
+import { OwnerIndex } from "../db/owners.ts";
+import { runtimeDepends } from "../db/queries.ts";
+import { RootResolver } from "../db/resolve.ts";
+import { DiskView } from "./disk.ts";
+import { unchanged } from "./etc.ts";
+import { runHook, runPackageScript } from "./hooks.ts";
+import { Journal, type RemoveRecord, txDir } from "./journal.ts";
+import { completeRemove, hostPath, removeEmptyDir } from "./replay.ts";
+import { type Session, withSession } from "./session.ts";
+import { listAlternatives } from "./alternatives.ts";
+
+/** What removing one package does. */
+export interface RemovePlan {
+  readonly record: RemoveRecord;
+  /** `/etc` files kept because the user changed them. */
+  readonly etcKept: readonly string[];
+}
+
+/** Plan the removal of installed package `name`. */
+export function planRemove(config: Config, name: string, index: OwnerIndex): RemovePlan {
+  const manifest = readManifest(config.installedDir, name);
+  const sums = pairEtcsums(manifest, readEtcsums(`${config.installedDir}/${name}`));
+  const resolver = new RootResolver(config.root);
+  const disk = new DiskView();
+  const host = (p: string) => hostPath(config.root, p);
+  const entryPrefix = `${DB_PATH}/${name}/`;
+  const removeFiles: string[] = [];
+  const removeDirs: string[] = [];
+  const removeDirLinks: string[] = [];
+  const etcKept: string[] = [];
+  for (const line of manifest) {
+    if (line.startsWith(entryPrefix)) continue;
+    const r = resolver.resolve(line);
+    if (index.owners(r).some((o) => o !== name)) continue;
+    if (isDirectoryLine(line)) {
+      removeDirs.push(r);
+      continue;
+    }
+    const kind = disk.kind(host(r));
+    if (kind === "missing") continue;
+    if (isEtcFile(line) && !unchanged(host(r), sums.get(line))) etcKept.push(line);
+    else if (kind === "symlink" && isDirectory(host(resolver.resolveDir(r)))) removeDirLinks.push(r);
+    else removeFiles.push(r);
+  }
+  removeDirs.sort(reverseByteOrder);
+  return { record: { kind: "remove", pkg: name, removeFiles, removeDirs, removeDirLinks }, etcKept };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/** Throw {@linkcode KilnError} unless `name` can go (see the module documentation); skipped when forced. */
+export function checkRemovable(config: Config, name: string, index: OwnerIndex): void {
+  if (config.force) return;
+  const dependents = [...runtimeDepends(config)].filter(([pkg, deps]) => pkg !== name && deps.includes(name))
+    .map(([pkg]) => pkg);
+  if (dependents.length > 0) {
+    throw new KilnError(
+      `cannot remove ${name}: ${dependents.join(", ")} depend${dependents.length === 1 ? "s" : ""} on it`,
+      {
+        hint: `remove ${dependents.join(", ")} first (or in the same command), or use --force`,
+      },
+    );
+  }
+  const resolver = new RootResolver(config.root);
+  const orphaned = listAlternatives(config).filter((a) =>
+    a.pkg !== name && index.owners(resolver.resolve(a.path)).includes(name)
+  );
+  if (orphaned.length > 0) {
+    const first = orphaned[0];
+    throw new KilnError(
+      `cannot remove ${name}: it provides ${orphaned.map((a) => a.path).join(", ")}, kept as alternatives by ${
+        [...new Set(orphaned.map((a) => a.pkg))].join(", ")
+      }; removing it would leave them orphaned`,
+      { hint: `swap an alternative in first (kiln alternatives ${first.pkg} ${first.path}), or use --force` },
+    );
+  }
+}
+
+/** Order `names` so that a package comes before the packages (in `names`) it depends on. */
+function dependentsFirst(config: Config, names: readonly string[]): string[] {
+  const deps = runtimeDepends(config);
+  const wanted = new Set(names);
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const visit = (n: string) => {
+    if (seen.has(n)) return;
+    seen.add(n);
+    for (const [pkg, d] of deps) if (wanted.has(pkg) && d.includes(n)) visit(pkg);
+    out.push(n);
+  };
+  names.forEach(visit);
+  return out;
+}
+
+/** Remove one installed package in a locked session. */
+export function removeOne(session: Session, name: string, index: OwnerIndex): void {
+  const { config, log, steps, durability } = session;
+  checkRemovable(config, name, index);
+  runHook(config, log, "pre-remove", name, `${config.installedDir}/${name}`);
+  runPackageScript(config, log, name, "pre-remove");
+  const plan = planRemove(config, name, index);
+  log.info(`removing ${name}`);
+  const journal = Journal.begin(config.dbRoot, plan.record, steps, durability, true);
+  completeRemove(session, plan.record);
+  if (plan.record.removeDirLinks.length > 0) index.rebuild(config);
+  else index.replacePackage(name, undefined, "-");
+  index.trySave(config);
+  steps.step();
+  removeEmptyDir(txDir(config.dbRoot));
+  durability.syncFileSystem(config.dbRoot);
+  journal.end();
+  for (const p of plan.etcKept) log.warn(`${name}: keeping ${p}, which was changed on disk`);
+  runHook(config, log, "post-remove", name, config.root);
+  log.info(`removed ${name}`);
+}
+
+/** Remove the installed packages `names` from `config.root` (dependents first). `--dry-run` only says what. */
+export async function removePackages(config: Config, names: readonly string[], log: Log): Promise<void> {
+  for (const name of names) {
+    if (!isInstalled(config, name)) {
+      throw new KilnError(`package ${name} is not installed in ${config.root}`, {
+        hint: "run 'kiln list' to see the installed packages",
+      });
+    }
+  }
+  const order = dependentsFirst(config, names);
+  if (config.dryRun) {
+    const index = OwnerIndex.load(config, { save: false });
+    for (const name of order) {
+      const plan = planRemove(config, name, index);
+      log.info(
+        `would remove ${name}: ${plan.record.removeFiles.length} files, ${plan.record.removeDirs.length} directories`,
+      );
+      for (const f of plan.record.removeFiles) log.info(`  remove ${f}`);
+      for (const f of plan.etcKept) log.info(`  keep ${f} (changed)`);
+    }
+    return;
+  }
+  await withSession(config, log, (session) => {
+    const index = OwnerIndex.load(config);
+    for (const name of order) {
+      if (!isInstalled(config, name)) continue;
+      removeOne(session, name, index);
+    }
+  });
+}

@@ -1,0 +1,39 @@
+/**
+ * A locked session on a root: the lock taken, a crashed transaction repaired,
+ * then the caller's work, then the lock released — the frame of every
+ * command that changes a root.
+ *
+ * @module
+ */
+
+import type { Config } from "../config.ts";
+import type { Log } from "../log.ts";
+import { Durability } from "./durability.ts";
+import { RootLock } from "./lock.ts";
+import { recoverRoot } from "./recover.ts";
+import type { TxEnv } from "./replay.ts";
+import { Steps } from "./steps.ts";
+
+/** What a session gives its work: the transaction environment and the fsync policy. */
+export interface Session extends TxEnv {
+  readonly config: Config;
+  readonly durability: Durability;
+}
+
+/** Run `work` holding the lock of `config.root`, after repairing any interrupted transaction. */
+export async function withSession<T>(config: Config, log: Log, work: (session: Session) => Promise<T> | T): Promise<T> {
+  const lock = await RootLock.acquire(config.dbRoot, log);
+  try {
+    const session: Session = {
+      config,
+      paths: config,
+      log,
+      steps: new Steps(config.env),
+      durability: new Durability(config.env),
+    };
+    recoverRoot(session);
+    return await work(session);
+  } finally {
+    lock.release();
+  }
+}

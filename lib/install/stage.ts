@@ -1,0 +1,65 @@
+/**
+ * The writing half of an install, before its commit: new directories made,
+ * every file written under a temporary name beside its target, the new
+ * database entry written under `.kiln-tx/`. Nothing the system uses changes
+ * yet; a crash here is rolled back.
+ *
+ * Each file costs one write call (open, fchmod, write, close inside Deno) and
+ * later one rename; directories are made once; nothing is `stat`ed.
+ *
+ * @module
+ */
+
+import type { Log } from "../log.ts";
+import { tempName, txDir } from "./journal.ts";
+import type { EntryFile, InstallPlan } from "./plan.ts";
+import { hostPath, stagedEntry } from "./replay.ts";
+import type { Steps } from "./steps.ts";
+
+/** What staging needs. */
+export interface StageEnv {
+  readonly root: string;
+  readonly dbRoot: string;
+  readonly steps: Steps;
+  readonly log: Log;
+}
+
+function makeDir(path: string, mode: number, umask: number) {
+  Deno.mkdirSync(path, { mode });
+  if ((mode & ~umask) !== mode || (mode & 0o7000) !== 0) Deno.chmodSync(path, mode);
+}
+
+function writeEntry(path: string, f: EntryFile, umask: number) {
+  if (f.type === "directory") makeDir(path, f.mode, umask);
+  else if (f.type === "symlink") Deno.symlinkSync(f.linkName ?? "", path);
+  else Deno.writeFileSync(path, f.body, { mode: f.mode });
+}
+
+/** Stage everything `plan` writes (see the module documentation). */
+export function stageInstall(env: StageEnv, plan: InstallPlan): void {
+  const { root, steps, log } = env;
+  const { record, sources } = plan;
+  const umask = Deno.umask();
+  record.mkdirs.forEach((dir, i) => {
+    makeDir(hostPath(root, dir), plan.dirModes[i], umask);
+    steps.step();
+  });
+  const id = `install:${record.pkg}`;
+  const total = record.files.length;
+  for (let i = 0; i < total; i++) {
+    const temp = hostPath(root, tempName(record.files[i], record.tag, i));
+    const e = sources[i];
+    if (e.type === "symlink") Deno.symlinkSync(e.linkName ?? "", temp);
+    else Deno.writeFileSync(temp, e.body, { mode: e.mode });
+    steps.step();
+    if ((i & 511) === 511) log.progress({ id, phase: "install", label: record.pkg, done: i + 1, total });
+  }
+  Deno.mkdirSync(txDir(env.dbRoot), { recursive: true });
+  const entryDir = stagedEntry(env.dbRoot, record.pkg).next;
+  makeDir(entryDir, 0o755, umask);
+  for (const f of plan.entry) {
+    writeEntry(`${entryDir}/${f.rel.replace(/\/$/, "")}`, f, umask);
+    steps.step();
+  }
+  log.progress({ id, phase: "install", label: record.pkg, done: total, total });
+}

@@ -1,0 +1,96 @@
+/**
+ * Checking a package archive's database entry against its contents: the
+ * entry must have a `manifest` and a `version`, its `depends` must parse, and
+ * the manifest must list exactly what the archive holds (directories may be
+ * implied by their contents; `*.la` and `charset.alias`, which kiss leaves
+ * out of manifests, may be present unlisted and are then not installed).
+ *
+ * @module
+ */
+
+import type { Dependency } from "../recipe/types.ts";
+import { KilnError } from "../errors.ts";
+import { parseDepends } from "../recipe/depends.ts";
+import { parseVersion } from "../recipe/version.ts";
+import { DB_PATH, isManifestExcluded, parseManifest } from "../db/manifest.ts";
+import type { PackageEntry } from "./package.ts";
+
+/** What {@linkcode checkContents} learns from the database entry. */
+export interface CheckedContents {
+  readonly version: string;
+  readonly release: string;
+  readonly manifest: readonly string[];
+  readonly depends: readonly Dependency[];
+  readonly unlisted: ReadonlySet<string>;
+}
+
+const decoder = new TextDecoder();
+
+function fail(file: string, what: string): KilnError {
+  return new KilnError(`${file}: ${what}`, { hint: "the archive is refused; nothing was installed" });
+}
+
+function listSome(paths: string[]): string {
+  const shown = paths.slice(0, 8).join(", ");
+  return paths.length > 8 ? `${shown} and ${paths.length - 8} more` : shown;
+}
+
+/** True when a manifest line is a clean absolute path (no `//`, `.` or `..` component). */
+export function isCleanManifestPath(line: string): boolean {
+  if (!line.startsWith("/") || line === "/" || line.includes("\0")) return false;
+  const parts = line.slice(1, line.endsWith("/") ? -1 : undefined).split("/");
+  return parts.every((p) => p !== "" && p !== "." && p !== "..");
+}
+
+/**
+ * Check the database entry of package `name` among the archive's entries
+ * (`byPath`, keyed by manifest path). Throws {@linkcode KilnError} naming
+ * what is wrong.
+ */
+export function checkContents(file: string, name: string, byPath: ReadonlyMap<string, PackageEntry>): CheckedContents {
+  const entry = `${DB_PATH}/${name}`;
+  const text = (what: string): string | undefined => {
+    const e = byPath.get(`${entry}/${what}`);
+    if (e === undefined) return undefined;
+    if (e.type !== "file") throw fail(file, `${entry}/${what} is not a regular file`);
+    return decoder.decode(e.body);
+  };
+  const manifestText = text("manifest");
+  if (manifestText === undefined) throw fail(file, `no manifest (${entry}/manifest): this is not a kiss package`);
+  const versionText = text("version");
+  if (versionText === undefined) throw fail(file, `no version file (${entry}/version) in the database entry`);
+  let version, depends;
+  try {
+    version = parseVersion(versionText, `${file}:${entry}/version`);
+    depends = parseDepends(text("depends") ?? "", `${file}:${entry}/depends`);
+  } catch (err) {
+    throw fail(file, (err as Error).message.slice(file.length + 1));
+  }
+
+  const manifest = parseManifest(manifestText);
+  manifest.forEach((line, i) => {
+    if (!isCleanManifestPath(line)) {
+      throw fail(file, `manifest line ${i + 1} is not a clean absolute path: ${JSON.stringify(line)}`);
+    }
+  });
+  const listed = new Set(manifest);
+  const implied = new Set<string>();
+  const unlisted = new Set<string>();
+  const extra: string[] = [];
+  for (const path of byPath.keys()) {
+    for (let at = path.indexOf("/", 1); at > 0 && at < path.length - 1; at = path.indexOf("/", at + 1)) {
+      implied.add(path.slice(0, at + 1));
+    }
+    if (listed.has(path)) continue;
+    if (!path.endsWith("/") && isManifestExcluded(path)) unlisted.add(path);
+    else extra.push(path);
+  }
+  const missing = manifest.filter((line) => !byPath.has(line) && !(line.endsWith("/") && implied.has(line)));
+  if (extra.length > 0 || missing.length > 0) {
+    const parts: string[] = [];
+    if (extra.length > 0) parts.push(`in the archive but not in its manifest: ${listSome(extra)}`);
+    if (missing.length > 0) parts.push(`in the manifest but not in the archive: ${listSome(missing)}`);
+    throw fail(file, `the manifest does not match the archive's contents (${parts.join("; ")})`);
+  }
+  return { version: version.version, release: version.release, manifest, depends, unlisted };
+}

@@ -1,0 +1,187 @@
+import assert from "node:assert/strict";
+import type { Compression } from "../../lib/config.ts";
+import { KilnError } from "../../lib/errors.ts";
+import {
+  compress,
+  compressionFromName,
+  compressStream,
+  decompress,
+  decompressStream,
+  detectCompression,
+} from "../../lib/archive/compress.ts";
+import { writeTar } from "../../lib/archive/tar.ts";
+import { fileItem, have, run, withTempDir } from "../_helpers/archive.ts";
+
+/** ~1.5 MB that compresses somewhat: text runs, repeats at many distances, noise. */
+function sample(): Uint8Array {
+  const out = new Uint8Array(1_500_000);
+  let seed = 12345;
+  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 16;
+  const words = new TextEncoder().encode("kiln builds packages from source in a sandbox; zlib pigz musl busybox ");
+  for (let i = 0; i < out.length;) {
+    const kind = next() % 3;
+    const n = 1 + (next() % 300);
+    for (let j = 0; j < n && i < out.length; j++, i++) {
+      if (kind === 0) out[i] = words[(i + j) % words.length];
+      else if (kind === 1 && i > 70000) out[i] = out[i - 1 - (next() % 70000)];
+      else out[i] = next() & 0xff;
+    }
+  }
+  return out;
+}
+
+const DATA = sample();
+
+/** How each format's reference tool compresses and decompresses. */
+const TOOLS: Record<Compression, { c: string[]; d: string[] }> = {
+  gz: { c: ["gzip", "-c"], d: ["gzip", "-dc"] },
+  zst: { c: ["zstd", "-q", "-c"], d: ["zstd", "-q", "-dc"] },
+  xz: { c: ["xz", "-c"], d: ["xz", "-dc"] },
+  bz2: { c: ["bzip2", "-c"], d: ["bzip2", "-dc"] },
+  lz: { c: ["lzip", "-c"], d: ["lzip", "-dc"] },
+  lzma: { c: ["xz", "--format=lzma", "-c"], d: ["xz", "--format=lzma", "-dc"] },
+};
+const FORMATS = Object.keys(TOOLS) as Compression[];
+
+async function tool(argv: string[], input: Uint8Array): Promise<Uint8Array> {
+  return (await run(argv[0], argv.slice(1), { stdin: input })).stdout;
+}
+
+async function viaStream(bytes: Uint8Array, chunk = 65_536): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for (let i = 0; i < bytes.length; i += chunk) chunks.push(bytes.slice(i, i + chunk));
+  return await new Response(decompressStream(ReadableStream.from(chunks), "test")).bytes();
+}
+
+function isKilnError(...includes: string[]) {
+  return (err: Error) => {
+    assert.ok(err instanceof KilnError, `expected a KilnError, got ${err}`);
+    for (const text of includes) assert.ok(err.message.includes(text), `"${err.message}" lacks "${text}"`);
+    assert.ok(err.hint);
+    return true;
+  };
+}
+
+for (const format of FORMATS) {
+  Deno.test(`${format}: the reference tool's output is decompressed in-process, whole and streamed`, async () => {
+    const packed = await tool(TOOLS[format].c, DATA);
+    assert.equal(detectCompression(packed), format);
+    assert.deepEqual(await decompress(packed, `x.${format}`), DATA);
+    assert.deepEqual(await viaStream(packed), DATA);
+    assert.deepEqual(await viaStream(packed, 7), DATA.subarray(0, DATA.length), "tiny chunks");
+  });
+
+  Deno.test(`${format}: kiln's output is read by the reference tool, and is the same every time`, async () => {
+    const tar = writeTar([fileItem("pkg/data", "x".repeat(10_000)), fileItem("pkg/more", "kiln\n")]);
+    for (const input of [DATA, tar]) {
+      const whole = await compress(input, format);
+      assert.equal(detectCompression(whole), format);
+      assert.deepEqual(await tool(TOOLS[format].d, whole), input);
+      const streamed = await new Response(compressStream(ReadableStream.from([input]), format)).bytes();
+      assert.deepEqual(await tool(TOOLS[format].d, streamed), input);
+      assert.deepEqual(await compress(input, format), whole, "same bytes on a second run");
+      const again = await new Response(compressStream(ReadableStream.from([input]), format)).bytes();
+      assert.deepEqual(again, streamed, "same stream bytes on a second run");
+    }
+  });
+
+  Deno.test(`${format}: damaged data is a KilnError naming the file`, async () => {
+    const packed = await tool(TOOLS[format].c, DATA);
+    const cut = packed.subarray(0, Math.floor(packed.length / 2));
+    await assert.rejects(() => decompress(cut, `broken.tar.${format}`), isKilnError(`broken.tar.${format}`));
+    await assert.rejects(
+      () => new Response(decompressStream(ReadableStream.from([cut]), `broken.tar.${format}`)).bytes(),
+      isKilnError(`broken.tar.${format}`),
+    );
+    const flipped = packed.slice();
+    flipped[Math.floor(flipped.length / 2)] ^= 0x55;
+    await assert.rejects(() => decompress(flipped, "flipped"), isKilnError("flipped"));
+  });
+}
+
+Deno.test("concatenated members/streams decompress to the concatenation", async () => {
+  const a = DATA.subarray(0, 200_000);
+  const b = DATA.subarray(200_000, 300_000);
+  const both = new Uint8Array(a.length + b.length);
+  both.set(a);
+  both.set(b, a.length);
+  for (const format of ["gz", "bz2", "lz", "zst", "xz"] as const) {
+    const pa = await tool(TOOLS[format].c, a);
+    const pb = await tool(TOOLS[format].c, b);
+    const joined = new Uint8Array(pa.length + pb.length);
+    joined.set(pa);
+    joined.set(pb, pa.length);
+    assert.deepEqual(await decompress(joined), both, format);
+    assert.deepEqual(await viaStream(joined), both, `${format} streamed`);
+  }
+});
+
+Deno.test("lzma with a known size in its header (lzma tool) and lzip multi-member with small dictionary", async () => {
+  await withTempDir(async (dir) => {
+    // `xz --format=lzma` writes an unknown size; a file compressed by name gets the same header.
+    await Deno.writeFile(`${dir}/d`, DATA.subarray(0, 300_000));
+    await run("lzip", ["-k", "-s", "4KiB", "-b", "100KiB", `${dir}/d`]);
+    assert.deepEqual(await decompress(await Deno.readFile(`${dir}/d.lz`)), DATA.subarray(0, 300_000));
+  });
+  // A hand-made .lzma header with a known size before the same raw data.
+  const packed = await tool(TOOLS.lzma.c, DATA.subarray(0, 50_000));
+  const sized = packed.slice();
+  new DataView(sized.buffer).setBigUint64(5, 50_000n, true);
+  assert.deepEqual(await decompress(sized), DATA.subarray(0, 50_000));
+});
+
+Deno.test("detectCompression goes by magic, not name; plain tar and other bytes are 'none'", () => {
+  const tar = writeTar([fileItem("a", "b")]);
+  assert.equal(detectCompression(tar), "none");
+  assert.equal(detectCompression(new TextEncoder().encode("#!/bin/sh\necho hi\n".repeat(40))), "none");
+  assert.equal(detectCompression(new Uint8Array(0)), "none");
+  assert.equal(detectCompression(Uint8Array.of(0x1f, 0x8b, 8)), "gz");
+  assert.equal(detectCompression(Uint8Array.of(0x42, 0x5a, 0x68, 0x39)), "bz2");
+  assert.equal(detectCompression(Uint8Array.of(0x42, 0x5a, 0x68, 0x20)), "none");
+});
+
+Deno.test("compressionFromName knows kiss's suffixes and the short forms", () => {
+  const cases: [string, Compression | "none" | undefined][] = [
+    ["zlib-1.3.tar.gz", "gz"],
+    ["x.tgz", "gz"],
+    ["x.tar.bz2", "bz2"],
+    ["x.tbz2", "bz2"],
+    ["x.tbz", "bz2"],
+    ["x.tar.xz", "xz"],
+    ["x.txz", "xz"],
+    ["x.tar.zst", "zst"],
+    ["x.tzst", "zst"],
+    ["x.tar.lz", "lz"],
+    ["x.tar.lzma", "lzma"],
+    ["x.tar", "none"],
+    ["X.TAR.GZ", "gz"],
+    ["patch.diff", undefined],
+  ];
+  for (const [name, format] of cases) assert.equal(compressionFromName(name), format, name);
+});
+
+Deno.test("uncompressed data passes through decompress and decompressStream unchanged", async () => {
+  const tar = writeTar([fileItem("a", "b".repeat(2000))]);
+  assert.equal(await decompress(tar), tar);
+  assert.deepEqual(await viaStream(tar, 100), tar);
+  assert.deepEqual(await viaStream(new Uint8Array(0)), new Uint8Array(0));
+});
+
+Deno.test("a missing compressor tool is a clear KilnError", async () => {
+  if (!(await have("deno"))) return;
+  await withTempDir(async (dir) => {
+    const script = `${dir}/missing.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { compress } from ${JSON.stringify(new URL("../../lib/archive/compress.ts", import.meta.url).href)};
+try { await compress(new Uint8Array(10), "lz"); console.log("no error"); }
+catch (e) { console.log(e.name + ": " + e.message + " | " + e.hint); }
+const out = await compress(new Uint8Array(10), "zst");
+console.log("zst " + out.length);`,
+    );
+    const result = await run(Deno.execPath(), ["run", "-A", "--no-lock", script], { env: { PATH: "/nonexistent" } });
+    const text = new TextDecoder().decode(result.stdout);
+    assert.match(text, /KilnError: cannot compress with lzip: lzip not found in PATH \| install lzip/);
+    assert.match(text, /zst \d+/, "zst is in-process and needs no tool");
+  });
+});

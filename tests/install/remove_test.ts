@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { KilnError } from "../../lib/errors.ts";
+import { removePackages } from "../../lib/install/remove.ts";
+import { installArchives } from "../../lib/install/transaction.ts";
+import { tempDir } from "../_helpers/fixtures.ts";
+import { diffSnapshots, inconsistencies, makeArchive, rootConfig, snapshot, testLog } from "../_helpers/packages.ts";
+
+async function setup(root: string, pkgs: string) {
+  Deno.mkdirSync(root);
+  await installArchives(rootConfig(root), [
+    await makeArchive({
+      name: "layout",
+      files: { "usr/bin/": { dir: true }, "usr/share/": { dir: true }, "bin": { symlink: "usr/bin" } },
+    }, pkgs),
+    await makeArchive({ name: "lib", files: { "usr/lib/liblib.so": "l", "usr/share/lib/data": "d" } }, pkgs),
+    await makeArchive(
+      { name: "app", depends: ["lib", "cc make"], files: { "bin/app": "a", "usr/share/app/x": "x" } },
+      pkgs,
+    ),
+    await makeArchive({ name: "tool", depends: ["lib make"], files: { "usr/bin/tool": "t" } }, pkgs),
+  ], testLog());
+}
+
+Deno.test("remove: refused while another package needs it at runtime; --force removes anyway", async () => {
+  await using tmp = await tempDir();
+  const root = `${tmp.path}/root`;
+  await setup(root, `${tmp.path}/pkgs`);
+  const before = snapshot(root);
+  await assert.rejects(
+    () => removePackages(rootConfig(root), ["lib"], testLog()),
+    (e) => e instanceof KilnError && /cannot remove lib: app depends on it/.test(e.message) && /--force/.test(e.hint!),
+  );
+  assert.deepEqual(diffSnapshots(before, snapshot(root)), [], "nothing was removed");
+  await assert.rejects(
+    () => removePackages(rootConfig(root), ["nope"], testLog()),
+    (e) => e instanceof KilnError && /nope is not installed/.test(e.message),
+  );
+  await removePackages(rootConfig(root, { KISS_FORCE: "1" }), ["lib"], testLog());
+  assert.throws(() => Deno.lstatSync(`${root}/usr/lib/liblib.so`));
+  assert.deepEqual(inconsistencies(root), []);
+});
+
+Deno.test("remove: dependents named in the same command go first; files, then empty directories", async () => {
+  await using tmp = await tempDir();
+  const root = `${tmp.path}/root`;
+  await setup(root, `${tmp.path}/pkgs`);
+  const log = testLog();
+  await removePackages(rootConfig(root), ["lib", "app"], log);
+  assert.deepEqual(log.events.lines("info").filter((l) => l.startsWith("removed")), ["removed app", "removed lib"]);
+  for (const gone of ["usr/bin/app", "usr/share/app", "usr/share/lib", "usr/lib", "var/db/kiss/installed/app"]) {
+    assert.throws(() => Deno.lstatSync(`${root}/${gone}`), gone);
+  }
+  assert.ok(Deno.statSync(`${root}/usr/share`).isDirectory, "a directory layout lists stays");
+  assert.ok(Deno.statSync(`${root}/usr/bin/tool`).isFile);
+  assert.deepEqual(inconsistencies(root), []);
+});
+
+Deno.test("remove: a link to a directory stays while other packages' files are behind it", async () => {
+  await using tmp = await tempDir();
+  const root = `${tmp.path}/root`;
+  await setup(root, `${tmp.path}/pkgs`);
+  const config = rootConfig(root, { KISS_FORCE: "1" });
+  await removePackages(config, ["layout"], testLog());
+  assert.equal(Deno.readLinkSync(`${root}/bin`), "usr/bin", "kept: /usr/bin still holds files");
+  assert.ok(Deno.statSync(`${root}/usr/bin/app`).isFile);
+  await removePackages(config, ["app", "tool", "lib"], testLog());
+  assert.ok(Deno.lstatSync(`${root}/bin`).isSymlink, "the link is unowned now, as kiss leaves it");
+});
+
+Deno.test("remove --dry-run changes nothing", async () => {
+  await using tmp = await tempDir();
+  const root = `${tmp.path}/root`;
+  await setup(root, `${tmp.path}/pkgs`);
+  const { loadConfig } = await import("../../lib/config.ts");
+  const config = loadConfig({ HOME: root, KISS_ROOT: root }, { dryRun: true }, root);
+  const before = snapshot(root);
+  const log = testLog();
+  await removePackages(config, ["app"], log);
+  assert.deepEqual(diffSnapshots(before, snapshot(root)), []);
+  assert.ok(log.events.lines("info").includes("  remove /usr/bin/app"));
+});
