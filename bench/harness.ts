@@ -293,9 +293,9 @@ export function targetStatus(t: TargetResult): string {
   return `not measured${t.reason ? ` (${t.reason})` : ""}`;
 }
 
-/** The SPEC §9 targets table (Markdown). */
+/** The targets table (Markdown). */
 export function renderTargets(targets: readonly TargetResult[]): string {
-  const out = ["| target (SPEC §9) | measured | status |", "|---|---|---|"];
+  const out = ["| target | measured | status |", "|---|---|---|"];
   for (const t of targets) out.push(`| ${cell(t.target)} | ${cell(t.measured ?? "—")} | ${cell(targetStatus(t))} |`);
   return out.join("\n");
 }
@@ -344,6 +344,8 @@ export interface Report {
   readonly targets: readonly TargetResult[];
   /** Scenarios or parts of them that did not run, with the reason. */
   readonly skipped: readonly string[];
+  /** What each scenario measures, one line each, e.g. `1. install and remove: …`. */
+  readonly scenarios: readonly string[];
   /** Extra lines of context (kiss's published figures, derivations). */
   readonly context: readonly string[];
   /** Wall-clock time of the whole run, ms. */
@@ -380,12 +382,18 @@ export function renderReport(r: Report): string {
     "",
     "Peers: " + (r.peers.length ? r.peers.map(([n, v]) => `${n} ${v}`).join(", ") : "none found") + ".",
     "",
+    "## Scenarios",
+    "",
+    ...r.scenarios.map((line) => `- ${line}`),
+    "",
     "## Results",
     "",
     renderRows(r.rows),
     "",
     ...(notes.length ? ["How figures were derived:", "", ...notes, ""] : []),
-    "## SPEC §9 targets",
+    "## Targets",
+    "",
+    "The targets of SPEC §9, then kiss's published figures and the build issue's `-j2` goal for context.",
     "",
     renderTargets(r.targets),
     "",
@@ -399,6 +407,8 @@ export function renderReport(r: Report): string {
     "deno task bench                                  # everything; writes BENCHMARKS.md",
     "BENCH_QUICK=1 deno task bench                    # smoke run, prints the table only",
     "BENCH_ONLY=1,4 deno task bench                   # some scenarios (numbers as above)",
+    "BENCH_RUNS=9 deno task bench                     # more timed runs per figure (default 5)",
+    "BENCH_TMPDIR=/dev/shm deno task bench            # make the data elsewhere (here: in memory)",
     "KISS_BIN=/path/to/kiss deno task bench           # adds the kiss shell script as a peer",
     "```",
     "",

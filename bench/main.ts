@@ -10,6 +10,7 @@
  *   the top of the tree for a full run).
  * - `BENCH_RUNS=N`: timed runs per figure (default 5, after one warm-up).
  * - `BENCH_NO_INSTALL=1`: do not apt-get install missing peers.
+ * - `BENCH_TMPDIR=DIR`: where the data is made (default: the system's temporary directory).
  * - `KISS_BIN=/path/to/kiss`: add the kiss shell script as a peer.
  *
  * @module
@@ -69,7 +70,7 @@ async function main(): Promise<number> {
   const quick = env.BENCH_QUICK === "1";
   const runs = Number(env.BENCH_RUNS ?? (quick ? 1 : 5));
   const say = (m: string) => console.error(`[bench ${formatMs(performance.now() - started).padStart(8)}] ${m}`);
-  const tmp = await Deno.makeTempDir({ prefix: "kiln-bench-" });
+  const tmp = await Deno.makeTempDir({ prefix: "kiln-bench-", dir: env.BENCH_TMPDIR || undefined });
   const cleanUp = () => Deno.removeSync(tmp, { recursive: true });
   const onSignal = () => {
     cleanUp();
@@ -86,7 +87,8 @@ async function main(): Promise<number> {
     const rows: Row[] = [];
     const targets: TargetResult[] = [];
     const crashed: string[] = [];
-    for (const s of selected(env.BENCH_ONLY)) {
+    const chosen = selected(env.BENCH_ONLY);
+    for (const s of chosen) {
       say(`scenario ${s.id}: ${s.title}`);
       const dir = `${tmp}/s${s.id}`;
       await Deno.mkdir(dir);
@@ -105,12 +107,16 @@ async function main(): Promise<number> {
       }
     }
 
+    // SPEC §9's own targets first, the figures given for context after them.
+    const context = (t: TargetResult) => (t.target.includes("(context)") ? 1 : 0);
+    targets.sort((a, b) => context(a) - context(b));
     const report = renderReport({
       machine: machineInfo(),
       peers: peerVersions(peers),
       rows,
       targets,
       skipped: [...crashed, ...skippedLines(rows, targets)],
+      scenarios: chosen.map((s) => `${s.id}. ${s.title}: ${s.summary}`),
       context: KISS_CONTEXT,
       totalMs: performance.now() - started,
       quick,

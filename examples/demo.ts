@@ -3,7 +3,11 @@
  * run as a subprocess the way a user runs it, against a fresh empty root and
  * cache in a temporary directory (removed at the end).
  *
- * Each step prints the command line and what kiln printed.
+ * Each step prints the command line and what kiln printed. The demo resolves
+ * the example repository, builds it in the sandbox (`host` mode when run as
+ * root on a distribution kiln does not manage, Landlock alone otherwise),
+ * installs it into the empty root, runs the installed program against the
+ * root's own library, lists, and removes.
  *
  * @module
  */
@@ -32,17 +36,41 @@ export async function step(world: DemoWorld, title: string, args: string[]): Pro
   return out.code;
 }
 
+/** Run a program installed in the demo's root with the root's libraries; resolves to its exit status. */
+export async function runInstalled(
+  world: DemoWorld,
+  title: string,
+  program: string,
+  args: string[] = [],
+): Promise<number> {
+  const path = `${world.root}${program}`;
+  console.log(`\n== ${title}\n$ LD_LIBRARY_PATH=${world.root}/usr/lib ${path}${args.map((a) => " " + a).join("")}`);
+  try {
+    const out = await new Deno.Command(path, {
+      args,
+      env: { LD_LIBRARY_PATH: `${world.root}/usr/lib` },
+      stdout: "inherit",
+      stderr: "inherit",
+    }).output();
+    if (out.code !== 0) console.log(`(exit status ${out.code})`);
+    return out.code;
+  } catch (err) {
+    console.log(`(cannot run ${path}: ${(err as Error).message})`);
+    return 1;
+  }
+}
+
 async function main(): Promise<number> {
   const tmp = await Deno.makeTempDir({ prefix: "kiln-demo-" });
   const world: DemoWorld = {
     root: `${tmp}/root`,
     cache: `${tmp}/cache`,
-    env: { KISS_PATH: REPO, KISS_ROOT: `${tmp}/root`, KISS_CACHE: `${tmp}/cache`, KISS_PROMPT: "0" },
+    env: { KISS_PATH: REPO, KISS_ROOT: `${tmp}/root`, KISS_CACHE: `${tmp}/cache` },
   };
   console.log(`kiln demo: repository ${REPO}\n           root ${world.root} (empty), cache ${world.cache}`);
   let failed = 0;
   try {
-    const steps: [string, string[]][] = [
+    const steps: [string, string[] | ((title: string) => Promise<number>)][] = [
       ["kiln's version", ["version"]],
       ["every package of the repository", ["search", "*"]],
       ["what greet depends on", ["depends", "greet"]],
@@ -54,8 +82,21 @@ async function main(): Promise<number> {
       ]],
       ["the same plan as JSON", ["--json", "build", "--dry-run", "greet"]],
       ["installed packages (none yet)", ["list"]],
+      ["build greet and motd in the sandbox and install them (-y: without asking)", ["build", "-y", "greet", "motd"]],
+      [
+        "greet, run against the root's own libgreet",
+        (title) => runInstalled(world, title, "/usr/bin/greet"),
+      ],
+      ["installed packages", ["list"]],
+      ["what greet installed", ["manifest", "greet"]],
+      ["which package owns /usr/bin/greet", ["owns", "/usr/bin/greet"]],
+      ["remove greet", ["-y", "remove", "greet"]],
+      ["installed packages after the removal", ["list"]],
     ];
-    for (const [title, args] of steps) if ((await step(world, title, args)) !== 0) failed++;
+    for (const [title, what] of steps) {
+      const status = typeof what === "function" ? await what(title) : await step(world, title, what);
+      if (status !== 0) failed++;
+    }
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

@@ -35,6 +35,8 @@ export interface Scenario {
   readonly id: number;
   /** Short title, e.g. `install and remove`. */
   readonly title: string;
+  /** One sentence for the report: the data, what kiln runs, and against what. */
+  readonly summary: string;
   /** Run it; rows that cannot be measured carry a skip reason. */
   run(ctx: BenchContext): Promise<ScenarioResult>;
 }

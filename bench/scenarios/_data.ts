@@ -28,12 +28,26 @@ export function seeded(seed: number): () => number {
 
 const enc = new TextEncoder();
 
-/** 64 KiB of text-like bytes (compresses like source files do, roughly 4:3). */
+/**
+ * 4 MiB of text made of random words from a small vocabulary: it compresses
+ * about as well as a package of programs, libraries and documentation does
+ * (roughly 3:1 with zstd -3), so decompression weighs what it weighs in life.
+ */
 function textPool(seed: number): Uint8Array {
   const rand = seeded(seed);
-  const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _;(){}\n";
-  const pool = new Uint8Array(65536);
-  for (let i = 0; i < pool.length; i++) pool[i] = alphabet.charCodeAt(Math.floor(rand() * alphabet.length));
+  const letters = "etaoinshrdlcumwfgypbvkjxqz";
+  const words = Array.from({ length: 4096 }, () => {
+    const n = 2 + Math.floor(rand() * 9);
+    let w = "";
+    for (let i = 0; i < n; i++) w += letters[Math.floor(rand() * rand() * letters.length)];
+    return w;
+  });
+  const pool = new Uint8Array(4 << 20);
+  let at = 0;
+  while (at < pool.length) {
+    const word = words[Math.floor(rand() * words.length)] + (rand() < 0.1 ? "\n" : " ");
+    for (let i = 0; i < word.length && at < pool.length; i++) pool[at++] = word.charCodeAt(i);
+  }
   return pool;
 }
 

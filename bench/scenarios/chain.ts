@@ -9,9 +9,9 @@
  * @module
  */
 
-import { formatMs, measure, perUnit, type Row, shift, Skip, type TargetResult } from "../harness.ts";
+import { compare, formatMs, perUnit, type Row, shift, Skip, type TargetResult } from "../harness.ts";
 import { need } from "../peers.ts";
-import { attempt, type BenchContext, exists, expectSuccess, kiln, needCommand, removeTree, run } from "./_common.ts";
+import { type BenchContext, exists, expectSuccess, kiln, needCommand, removeTree, run } from "./_common.ts";
 import type { Scenario } from "./_common.ts";
 import { writeChainRepo } from "./_data.ts";
 
@@ -26,6 +26,8 @@ function checkInstalled(root: string, names: readonly string[], who: string): vo
 export const scenario: Scenario = {
   id: 7,
   title: "a chain of 50 builds",
+  summary:
+    "50 chained packages of 200 files each, trivial build scripts, built and installed into an empty root: `kiln build -y TOP` against `kiss b TOP` + `kiss i TOP` and the build scripts alone.",
   async run(ctx: BenchContext) {
     const n = ctx.quick ? 5 : 50;
     const files = ctx.quick ? 50 : 200;
@@ -40,61 +42,62 @@ export const scenario: Scenario = {
       Deno.mkdirSync(`${root}/var/db/kiss/installed`, { recursive: true });
     };
 
-    ctx.say(`chain: the ${n} build scripts alone`);
-    const floor = await attempt("the build scripts alone (sh)", async () => {
-      const sh = need(ctx.peers.sh);
-      const m = await measure(async () => {
-        const start = performance.now();
-        for (const name of names) {
-          const pkg = `${ctx.tmp}/floor/${name}`;
-          Deno.mkdirSync(pkg, { recursive: true });
-          expectSuccess(await run(sh, [`${repo}/${name}/build`, pkg, "1.0"], { cwd: `${ctx.tmp}/floor` }), name);
-        }
-        return performance.now() - start;
-      }, { runs: Math.max(runs, 3), after: () => removeTree(`${ctx.tmp}/floor`) });
-      return { label: "the build scripts alone (sh)", stats: m.stats };
-    });
-
-    ctx.say(`chain: kiln build of ${n} chained packages`);
-    const kilnFig = await attempt("kiln build -y", async () => {
-      needCommand("build");
-      const env = { KISS_PATH: repo, KISS_ROOT: root, KISS_CACHE: cache, KISS_PROMPT: "0" };
-      const m = await measure(async () => {
-        let ms = expectSuccess(await kiln(["build", "-y", top], env), "kiln build").ms;
-        if (!exists(`${root}/var/db/kiss/installed/${top}`)) {
-          ms += expectSuccess(await kiln(["install", "-y", top], env), "kiln install").ms;
-        }
-        checkInstalled(root, names, "kiln build");
-        return ms;
-      }, { runs, warmup: 0, before: fresh });
-      return { label: "kiln build -y", stats: m.stats };
-    });
-
-    ctx.say(`chain: kiss b of ${n} chained packages`);
-    const kissFig = await attempt("kiss b", async () => {
-      const kiss = need(ctx.peers.kiss);
-      const env = {
-        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-        HOME: `${ctx.tmp}/kiss-home`,
-        LOGNAME: "root",
-        KISS_PATH: repo,
-        KISS_ROOT: root,
-        KISS_PROMPT: "0",
-        KISS_COMPRESS: "zst",
-        XDG_CACHE_HOME: cache,
-        LC_ALL: "C",
-      };
-      const m = await measure(async () => {
-        // With KISS_PROMPT=0 kiss builds the explicit package without installing it: install it after.
-        let ms = expectSuccess(await run(kiss, ["b", top], { env }), "kiss b").ms;
-        if (!exists(`${root}/var/db/kiss/installed/${top}`)) {
-          ms += expectSuccess(await run(kiss, ["i", top], { env }), "kiss i").ms;
-        }
-        checkInstalled(root, names, "kiss b");
-        return ms;
-      }, { runs, warmup: 0, before: fresh, slowMs: 20_000 });
-      return { label: "kiss b + kiss i", stats: m.stats };
-    });
+    const kissEnv = {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME: `${ctx.tmp}/kiss-home`,
+      LOGNAME: "root",
+      KISS_PATH: repo,
+      KISS_ROOT: root,
+      KISS_PROMPT: "0",
+      KISS_COMPRESS: "zst",
+      XDG_CACHE_HOME: cache,
+      LC_ALL: "C",
+    };
+    const kilnEnv = { KISS_PATH: repo, KISS_ROOT: root, KISS_CACHE: cache, KISS_PROMPT: "0" };
+    ctx.say(`chain: ${n} chained packages: the scripts alone, kiln build, kiss b`);
+    const [floor, kilnFig, kissFig] = await compare([
+      {
+        label: "the build scripts alone (sh)",
+        async run() {
+          const sh = need(ctx.peers.sh);
+          const start = performance.now();
+          for (const name of names) {
+            const pkg = `${ctx.tmp}/floor/${name}`;
+            Deno.mkdirSync(pkg, { recursive: true });
+            expectSuccess(await run(sh, [`${repo}/${name}/build`, pkg, "1.0"], { cwd: `${ctx.tmp}/floor` }), name);
+          }
+          return performance.now() - start;
+        },
+        after: () => removeTree(`${ctx.tmp}/floor`),
+      },
+      {
+        label: "kiln build -y",
+        async run() {
+          needCommand("build");
+          let ms = expectSuccess(await kiln(["build", "-y", top], kilnEnv), "kiln build").ms;
+          if (!exists(`${root}/var/db/kiss/installed/${top}`)) {
+            ms += expectSuccess(await kiln(["install", "-y", top], kilnEnv), "kiln install").ms;
+          }
+          checkInstalled(root, names, "kiln build");
+          return ms;
+        },
+        before: fresh,
+      },
+      {
+        label: "kiss b + kiss i",
+        async run() {
+          const kiss = need(ctx.peers.kiss);
+          // With KISS_PROMPT=0 kiss builds the explicit package without installing it: install it after.
+          let ms = expectSuccess(await run(kiss, ["b", top], { env: kissEnv }), "kiss b").ms;
+          if (!exists(`${root}/var/db/kiss/installed/${top}`)) {
+            ms += expectSuccess(await run(kiss, ["i", top], { env: kissEnv }), "kiss i").ms;
+          }
+          checkInstalled(root, names, "kiss b");
+          return ms;
+        },
+        before: fresh,
+      },
+    ], { runs, warmup: 0, slowMs: 20_000 });
     await removeTree(root);
 
     const overhead = kilnFig.stats && floor.stats

@@ -200,6 +200,8 @@ async function makeCase(ctx: BenchContext, files: number): Promise<Case> {
 export const scenario: Scenario = {
   id: 1,
   title: "install and remove",
+  summary:
+    "one package of 1,000 and of 20,000 small files (GNU tar + zstd archive laid out as kiss makes it), installed into an empty root and removed: `kiln install`/`kiln remove` against `zstd -dc | tar -x` and `rm -rf` (the floor), `pacman -U/-R --root` on a pacman package of the same files, and `kiss i`/`kiss r`.",
   async run(ctx) {
     const rows: Row[] = [];
     const targets: TargetResult[] = [];

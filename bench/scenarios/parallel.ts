@@ -8,9 +8,9 @@
  * @module
  */
 
-import { type Figure, measure, type Row, Skip, type TargetResult } from "../harness.ts";
+import { compare, type Contender, type Figure, type Row, Skip, type TargetResult } from "../harness.ts";
 import { need } from "../peers.ts";
-import { attempt, type BenchContext, exists, expectSuccess, kiln, needCommand, removeTree, run } from "./_common.ts";
+import { type BenchContext, exists, expectSuccess, kiln, needCommand, removeTree, run } from "./_common.ts";
 import type { Scenario } from "./_common.ts";
 import { cpuBuild, writeRecipe } from "./_data.ts";
 
@@ -35,6 +35,8 @@ async function pool<T>(items: readonly T[], width: number, work: (item: T) => Pr
 export const scenario: Scenario = {
   id: 8,
   title: "-j2 on independent builds",
+  summary:
+    "four independent CPU-bound builds of about 1.5 s, `kiln build -j2` against `-j1`, and the same scripts run 2 at a time against 1 at a time.",
   async run(ctx: BenchContext) {
     const sh = need(ctx.peers.sh);
     const seconds = ctx.quick ? 0.3 : 1.5;
@@ -44,47 +46,40 @@ export const scenario: Scenario = {
     for (const name of names) writeRecipe(`${repo}/${name}`, cpuBuild(name, loops));
     const runs = ctx.quick ? 1 : 2;
 
-    const scripts = async (width: number): Promise<Figure> =>
-      await attempt(`sh, ${width} at a time`, async () => {
-        const m = await measure(async () => {
-          await pool(names, width, async (name) => {
-            const pkg = `${ctx.tmp}/floor/${name}`;
-            Deno.mkdirSync(pkg, { recursive: true });
-            expectSuccess(await run(sh, [`${repo}/${name}/build`, pkg, "1.0"], { cwd: `${ctx.tmp}/floor` }), name);
-          });
-        }, { runs, after: () => removeTree(`${ctx.tmp}/floor`) });
-        return { label: `the scripts alone, ${width} at a time`, stats: m.stats };
-      });
+    const scripts = (width: number): Contender => ({
+      label: `the scripts alone, ${width} at a time`,
+      async run() {
+        await pool(names, width, async (name) => {
+          const pkg = `${ctx.tmp}/floor/${name}`;
+          Deno.mkdirSync(pkg, { recursive: true });
+          expectSuccess(await run(sh, [`${repo}/${name}/build`, pkg, "1.0"], { cwd: `${ctx.tmp}/floor` }), name);
+        });
+      },
+      after: () => removeTree(`${ctx.tmp}/floor`),
+    });
 
-    const build = async (jobs: number): Promise<Figure> =>
-      await attempt(`kiln build -j${jobs}`, async () => {
+    const build = (jobs: number): Contender => ({
+      label: `kiln build -j${jobs}`,
+      async run() {
         needCommand("build");
         const env = { KISS_PATH: repo, KISS_ROOT: root, KISS_CACHE: cache, KISS_PROMPT: "0" };
-        const m = await measure(async () => {
-          const r = expectSuccess(await kiln(["build", "-y", `-j${jobs}`, ...names], env), `kiln build -j${jobs}`);
-          const archives = exists(`${cache}/bin`) ? [...Deno.readDirSync(`${cache}/bin`)].map((e) => e.name) : [];
-          const built = (n: string) =>
-            exists(`${root}/usr/share/${n}/done`) || archives.some((a) => a.startsWith(`${n}@1.0-1.tar.`));
-          const missing = names.filter((n) => !built(n));
-          if (missing.length) throw new Skip(`kiln build -j${jobs} exited 0 but did not build ${missing.join(", ")}`);
-          return r.ms;
-        }, {
-          runs,
-          warmup: 0,
-          before: async () => {
-            await removeTree(root);
-            await removeTree(cache);
-            Deno.mkdirSync(`${root}/var/db/kiss/installed`, { recursive: true });
-          },
-        });
-        return { label: `kiln build -j${jobs}`, stats: m.stats };
-      });
+        const r = expectSuccess(await kiln(["build", "-y", `-j${jobs}`, ...names], env), `kiln build -j${jobs}`);
+        const archives = exists(`${cache}/bin`) ? [...Deno.readDirSync(`${cache}/bin`)].map((e) => e.name) : [];
+        const built = (n: string) =>
+          exists(`${root}/usr/share/${n}/done`) || archives.some((a) => a.startsWith(`${n}@1.0-1.tar.`));
+        const missing = names.filter((n) => !built(n));
+        if (missing.length) throw new Skip(`kiln build -j${jobs} exited 0 but did not build ${missing.join(", ")}`);
+        return r.ms;
+      },
+      async before() {
+        await removeTree(root);
+        await removeTree(cache);
+        Deno.mkdirSync(`${root}/var/db/kiss/installed`, { recursive: true });
+      },
+    });
 
     ctx.say(`parallel: 4 independent builds of ~${seconds} s, -j1 and -j2`);
-    const j1 = await build(1);
-    const j2 = await build(2);
-    const seq = await scripts(1);
-    const par = await scripts(2);
+    const [j1, j2, seq, par] = await compare([build(1), build(2), scripts(1), scripts(2)], { runs, warmup: 0 });
     await removeTree(root);
 
     const speedup = (a?: Figure, b?: Figure) =>
@@ -106,7 +101,7 @@ export const scenario: Scenario = {
       },
     ];
     const targets: TargetResult[] = [];
-    const target = "-j2 speeds up independent builds (close to what 2 cores allow)";
+    const target = "-j2 gets at least 85% of the speed-up the machine allows (build issue, context)";
     if (ctx.quick) targets.push({ target, reason: "quick run" });
     else if (j1.stats && j2.stats && seq.stats && par.stats) {
       const got = j1.stats.median / j2.stats.median, can = seq.stats.median / par.stats.median;

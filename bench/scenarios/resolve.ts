@@ -42,6 +42,8 @@ async function libs(): Promise<Libs> {
 export const scenario: Scenario = {
   id: 2,
   title: "dependency resolution",
+  summary:
+    "`kiln build --dry-run TOP` on generated repositories of 500 and 5,000 packages (`bench/gen_repo.ts`), minus the start-up of a kiln process, and `resolveBuildPlan` in-process.",
   async run(ctx: BenchContext) {
     const rows: Row[] = [];
     const targets: TargetResult[] = [];

@@ -46,6 +46,8 @@ async function sandboxRunner(): Promise<{ runSandboxed: RunSandboxed; log: unkno
 export const scenario: Scenario = {
   id: 6,
   title: "sandbox set-up",
+  summary:
+    "`runSandboxed` around `/bin/true` in host and hermetic mode against `unshare -mnui --fork true`, and the hermetic sysroot of 1,000 and 10,000 files against `cp -al`.",
   async run(ctx: BenchContext) {
     const rows: Row[] = [];
     const targets: TargetResult[] = [];

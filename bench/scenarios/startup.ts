@@ -41,6 +41,8 @@ export async function measureStartup(ctx: BenchContext): Promise<Stats> {
 export const scenario: Scenario = {
   id: 5,
   title: "start-up",
+  summary:
+    "`kiln version` and `kiln list` with 500 installed packages, against `deno run` of an empty script and `kiss v`/`kiss l`.",
   async run(ctx) {
     const root = `${ctx.tmp}/root`;
     const packages = 500;
@@ -103,7 +105,8 @@ export const scenario: Scenario = {
     ];
     const target = "start-up of a query under 50 ms";
     const targets: TargetResult[] = [];
-    if (list.stats) {
+    if (ctx.quick) targets.push({ target, reason: "quick run" });
+    else if (list.stats) {
       targets.push({ target, measured: `kiln list ${formatMs(list.stats.median)}`, met: list.stats.median < 50 });
     } else if (version.stats) {
       targets.push({

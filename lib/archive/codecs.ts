@@ -15,6 +15,7 @@ import type { Compression } from "../config.ts";
 import { KilnError } from "../errors.ts";
 import { filterBytes, type FilterJob, filterStream } from "./cli_filter.ts";
 import { throughNode } from "./node_stream.ts";
+import { ZstdSplitter } from "./zstd_frames.ts";
 
 /** zstd level of package archives (the zstd tool's default, as kiss's `zstd -z`). */
 export const ZSTD_LEVEL = 3;
@@ -133,8 +134,11 @@ export async function decodeBytes(format: Compression, bytes: Uint8Array, name: 
         return view(await callback<Uint8Array>((done) => z.gunzip(bytes, done)));
       }
       case "zst": {
+        // Synchronous: see SyncChunker for why.
         const z = await zlib();
-        return view(await callback<Uint8Array>((done) => z.zstdDecompress(bytes, done)));
+        const frames = zstdFrames(bytes);
+        if (frames.length === 1) return view(z.zstdDecompressSync(frames[0]));
+        return concat(frames.map((frame) => z.zstdDecompressSync(frame)));
       }
       case "xz":
         return await collect(await xzStream(oneChunk(bytes)));
@@ -160,11 +164,9 @@ export function decodeStream(
   const wrap = (err: unknown) => damaged(name, format, err);
   switch (format) {
     case "gz":
+      return lazyStream(async () => throughNode(input, (await zlib()).createGunzip(), wrap), wrap);
     case "zst":
-      return lazyStream(async () => {
-        const z = await zlib();
-        return throughNode(input, format === "gz" ? z.createGunzip() : z.createZstdDecompress(), wrap);
-      }, wrap);
+      return lazyStream(async () => ReadableStream.from(zstdStream(input, await zlib())), wrap);
     case "xz":
       return lazyStream(() => xzStream(input), wrap);
     case "bz2":
@@ -241,4 +243,46 @@ async function xzStream(input: ReadableStream<Uint8Array>): Promise<ReadableStre
 async function bunzip(bytes: Uint8Array): Promise<Uint8Array> {
   const { default: Bunzip } = await import("seek-bzip");
   return view(Bunzip.decode(bytes, undefined, true));
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let pos = 0;
+  for (const part of parts) {
+    out.set(part, pos);
+    pos += part.length;
+  }
+  return out;
+}
+
+/** The frames of whole zstd data (skippable frames dropped). */
+function zstdFrames(bytes: Uint8Array): Uint8Array[] {
+  const splitter = new ZstdSplitter();
+  const pieces = splitter.push(bytes);
+  splitter.finish();
+  return pieces.map((p) => p.bytes);
+}
+
+/**
+ * Decodes a zstd stream frame by frame. Each frame is gathered and decoded
+ * whole with the synchronous decoder: Deno's streaming zstd decoder reports
+ * a checksum mismatch as an uncaught exception rather than as a stream
+ * error, and stops after the first frame. Memory use is one frame's
+ * compressed and decompressed size (the zstd tool writes one frame per file;
+ * multi-threaded and `pzstd` output has many smaller ones).
+ */
+async function* zstdStream(input: ReadableStream<Uint8Array>, z: Zlib): AsyncGenerator<Uint8Array> {
+  const splitter = new ZstdSplitter();
+  let frame: Uint8Array[] = [];
+  for await (const chunk of input) {
+    for (const piece of splitter.push(chunk)) {
+      // Pieces are views into `chunk`, which the source may reuse: keep copies.
+      if (piece.bytes.length > 0) frame.push(piece.bytes.slice());
+      if (!piece.last) continue;
+      const out = z.zstdDecompressSync(frame.length === 1 ? frame[0] : concat(frame));
+      frame = [];
+      for (let pos = 0; pos < out.length; pos += 1 << 20) yield view(out.subarray(pos, pos + (1 << 20)));
+    }
+  }
+  splitter.finish();
 }

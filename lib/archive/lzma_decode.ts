@@ -285,8 +285,10 @@ export function decodeLzip(input: Uint8Array): Uint8Array {
   const out = new Output(input.length * 4);
   let pos = 0;
   while (pos < input.length) {
-    if (input.length - pos < 26 || input[pos] !== 0x4c || input[pos + 1] !== 0x5a || input[pos + 2] !== 0x49 ||
-      input[pos + 3] !== 0x50) {
+    if (
+      input.length - pos < 26 || input[pos] !== 0x4c || input[pos + 1] !== 0x5a || input[pos + 2] !== 0x49 ||
+      input[pos + 3] !== 0x50
+    ) {
       if (pos === 0) throw new LzmaError("not lzip data");
       throw new LzmaError(`trailing garbage at byte ${pos}`);
     }

@@ -27,7 +27,7 @@ import type { TarItem } from "./tar_entry.ts";
 import { BLOCK } from "./tar_header.ts";
 
 export type { EntryType, TarEntry, TarItem } from "./tar_entry.ts";
-export { tarStream, type TarInput, writeTar } from "./tar_encode.ts";
+export { type TarInput, tarStream, writeTar } from "./tar_encode.ts";
 
 /** Options of the readers. */
 export interface ReadOptions {

@@ -105,7 +105,11 @@ export class TarDecoder {
 
   #header(block: Uint8Array, offset: number, pos: number): HeaderStep {
     if (!checksumMatches(block, offset)) {
-      throw this.fault(pos, "header checksum mismatch", this.lastPath === undefined ? undefined : `after ${this.lastPath}`);
+      throw this.fault(
+        pos,
+        "header checksum mismatch",
+        this.lastPath === undefined ? undefined : `after ${this.lastPath}`,
+      );
     }
     const flag = String.fromCharCode(block[offset + FIELD.typeflag[0]]);
     const headerSize = readNumber(block, offset, FIELD.size);
@@ -122,7 +126,7 @@ export class TarDecoder {
       const prefix = readString(block, offset, FIELD.prefix);
       if (prefix !== "") name = `${prefix}/${name}`;
     }
-    const pax = { ...this.#global, ...this.#pax };
+    const pax = this.#pax === undefined ? this.#global : { ...this.#global, ...this.#pax };
     const rawPath = pax.path ?? this.#longName ?? name;
     let type = TYPES[flag];
     if (type === undefined) {

@@ -60,7 +60,7 @@ export function decodeName(bytes: Uint8Array): string {
       break;
     }
   }
-  if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  if (ascii) return latin1.decode(bytes);
   try {
     return utf8.decode(bytes);
   } catch {
@@ -115,14 +115,20 @@ export function readNumber(block: Uint8Array, offset: number, [start, length]: r
 /** Unsigned and signed sums of the header with the checksum field taken as spaces. */
 export function checksums(block: Uint8Array, offset: number): [number, number] {
   let unsigned = 0;
-  let signed = 0;
-  const cs = offset + FIELD.checksum[0];
+  let high = 0;
   for (let i = offset, end = offset + BLOCK; i < end; i++) {
-    const b = i >= cs && i < cs + 8 ? 0x20 : block[i];
+    const b = block[i];
     unsigned += b;
-    signed += b >= 0x80 ? b - 256 : b;
+    if (b >= 0x80) high++;
   }
-  return [unsigned, signed];
+  const cs = offset + FIELD.checksum[0];
+  for (let i = cs; i < cs + 8; i++) {
+    const b = block[i];
+    unsigned += 0x20 - b;
+    if (b >= 0x80) high--;
+  }
+  // A signed-char sum differs by 256 for every byte of 0x80 or more.
+  return [unsigned, unsigned - 256 * high];
 }
 
 /** True when the stored checksum matches the header's contents. */
@@ -248,7 +254,9 @@ export function parsePax(body: Uint8Array, into: PaxRecords = {}): PaxRecords {
       throw new HeaderFault(`malformed pax record at byte ${pos} of an extended header`);
     }
     const record = body.subarray(space + 1, pos + length);
-    if (record[record.length - 1] !== 0x0a) throw new HeaderFault(`pax record at byte ${pos} does not end in a newline`);
+    if (record[record.length - 1] !== 0x0a) {
+      throw new HeaderFault(`pax record at byte ${pos} does not end in a newline`);
+    }
     const eq = record.indexOf(0x3d);
     if (eq < 0) throw new HeaderFault(`pax record at byte ${pos} has no "="`);
     const key = decodeName(record.subarray(0, eq));

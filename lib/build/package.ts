@@ -24,6 +24,7 @@ import { generateManifest } from "../db/manifest.ts";
 import { generateEtcsums } from "../db/etcsums.ts";
 import { packDirectory } from "../archive/pack.ts";
 import { runSandboxed } from "../sandbox/run.ts";
+import { removeWorkTree } from "./cleanup.ts";
 import { copyContents, copyPath } from "./copy.ts";
 import { buildEnvironment } from "./env.ts";
 import { sourceDateEpoch } from "./epoch.ts";
@@ -93,7 +94,7 @@ export async function buildPackage(job: BuildJob, run: BuildRun): Promise<BuiltP
   log.info(`(${job.index}/${job.total}) building ${recipe.name}`);
   try {
     for (const d of [dirs.pkgdir, dirs.scriptDir, dirs.sandboxDir]) {
-      await Deno.remove(d, { recursive: true }).catch(() => {});
+      await removeWorkTree(d, log);
     }
     await Deno.mkdir(`${dirs.pkgdir}/${DB_PATH}`, { recursive: true });
     await Deno.mkdir(dirs.scriptDir, { recursive: true });
@@ -146,7 +147,7 @@ export async function buildPackage(job: BuildJob, run: BuildRun): Promise<BuiltP
     await packDirectory(dirs.pkgdir, archive, { compression: config.compress, sourceDateEpoch: epoch });
     log.info(`created package ${archiveName(recipe, config)}`);
     if (!config.debug) {
-      for (const d of Object.values(dirs)) await Deno.remove(d, { recursive: true }).catch(() => {});
+      for (const d of Object.values(dirs)) await removeWorkTree(d, log);
     }
     return {
       name: recipe.name,

@@ -23,6 +23,7 @@ import { type BuildPlan, formatPlan, loadPlanRecipes } from "../graph/plan.ts";
 import { downloadSources } from "../sources/download.ts";
 import { installArchives } from "../install/transaction.ts";
 import { ask, canAsk } from "./ask.ts";
+import { removeWorkTree, removeWorkTreeSync } from "./cleanup.ts";
 import { archiveName, buildPackage, type BuildRun, type BuiltPackage } from "./package.ts";
 import { runGraph } from "./schedule.ts";
 
@@ -129,7 +130,7 @@ export async function buildPlan(
     throw interrupt.reason() ?? err;
   } finally {
     interrupt.close();
-    if (!config.debug) await Deno.remove(run.workDir, { recursive: true }).catch(() => {});
+    if (!config.debug) await removeWorkTree(run.workDir, log);
     else log.info(`KISS_DEBUG: build directories kept in ${run.workDir}`);
   }
 
@@ -187,13 +188,7 @@ class Interrupt {
   readonly #handler = () => {
     this.#count++;
     if (this.#count > 1) {
-      if (!this.debug) {
-        try {
-          Deno.removeSync(this.workDir, { recursive: true });
-        } catch {
-          // already gone
-        }
-      }
+      if (!this.debug) removeWorkTreeSync(this.workDir);
       Deno.exit(130);
     }
   };

@@ -3,9 +3,9 @@
  * for each line of `sources`, into `<build>/<pkg>[/DEST]`:
  *
  * - an archive (`*.tar`, `*.tar.gz|bz2|xz|zst|lz|lzma…`, `*.tgz`, `*.txz`,
- *   `*.tbz`…) — downloaded or local — is extracted, its single top-level
- *   directory moved up a level (`extractSource`); `?no-extract` keeps it as a
- *   file;
+ *   `*.tbz`…: `isArchiveName`) — downloaded or local — is extracted, its
+ *   single top-level directory moved up a level (`extractSource`);
+ *   `?no-extract` keeps it as a file;
  * - any other file is copied in under its own name;
  * - a local directory's contents are copied in (`cp -PRf DIR/. .`);
  * - a git checkout's contents are copied in, `.git` included.
@@ -18,16 +18,9 @@
 import type { Config } from "../config.ts";
 import type { Log } from "../log.ts";
 import type { Recipe, Source } from "../recipe/types.ts";
-import { extractSource } from "../archive/extract.ts";
+import { extractSource, isArchiveName } from "../archive/extract.ts";
 import { sourcePath } from "../sources/cache.ts";
 import { copyContents, copyPath } from "./copy.ts";
-
-const ARCHIVE = /\.(?:tar|tar\.[^./]{2,4}|t[^./]z|tbz2|tzst)$/;
-
-/** True when a source file name is one kiss extracts as a tar archive. */
-export function isArchiveName(name: string): boolean {
-  return ARCHIVE.test(name);
-}
 
 /** Extract or copy every source of `recipe` into `buildDir`. */
 export async function unpackSources(recipe: Recipe, buildDir: string, config: Config, log: Log): Promise<void> {
@@ -60,7 +53,7 @@ async function unpackOne(recipe: Recipe, source: Source, from: string, dest: str
     await copyContents(from, dest);
   } else if (!source.noExtract && isArchiveName(name)) {
     log.debug(`${recipe.name}: extracting ${from} into ${dest}`);
-    await extractSource(from, dest);
+    await extractSource(from, dest, { log });
   } else {
     await copyPath(from, `${dest}/${name}`, { dereference: true });
   }

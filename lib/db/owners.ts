@@ -67,6 +67,16 @@ export function manifestStamp(installedDir: string, name: string): string {
   }
 }
 
+let keyBuffer = new Uint8Array(4096);
+
+/** `key` and a NUL as UTF-8, in a buffer reused between look-ups. */
+function keyBytes(key: string): Uint8Array {
+  if (key.length * 3 + 1 > keyBuffer.length) keyBuffer = new Uint8Array(key.length * 3 + 1);
+  const { written } = encoder.encodeInto(key, keyBuffer);
+  keyBuffer[written] = 0;
+  return keyBuffer.subarray(0, written + 1);
+}
+
 function compareBytes(buf: Uint8Array, at: number, end: number, key: Uint8Array): number {
   for (let i = 0; i < key.length; i++) {
     const p = at + i;
@@ -198,8 +208,9 @@ export class OwnerIndex {
   }
 
   #ownersOfKey(key: string): string[] {
-    const k = encoder.encode(key + "\0");
     const buf = this.#bytes;
+    if (this.#bodyStart >= buf.length) return [];
+    const k = keyBytes(key);
     const out: string[] = [];
     for (let at = this.#lowerBound(k); at < buf.length;) {
       if (compareBytes(buf, at, buf.length, k) !== 0) break;

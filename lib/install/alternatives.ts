@@ -69,6 +69,11 @@ export async function swapAlternative(config: Config, pkg: string, path: string,
     });
   }
   if (!path.startsWith("/")) path = `/${path}`;
+  if (config.dryRun) {
+    const listed = listAlternatives(config).some((a) => a.pkg === pkg && a.path === path);
+    log.info(listed ? `would swap ${path} to ${pkg}` : `there is no alternative '${pkg} ${path}' to swap`);
+    return;
+  }
   await withSession(config, log, ({ steps, durability }) => {
     const session = { paths: config, steps, log };
     const resolver = new RootResolver(config.root);
@@ -150,7 +155,10 @@ export async function swapAlternative(config: Config, pkg: string, path: string,
         Deno.writeTextFileSync(host(tempName(f, tag, i + 1)), texts[i], { mode: 0o644 });
         steps.step();
       });
-      durability.syncFileSystem(config.dbRoot);
+      durability.syncFileSystems([
+        config.dbRoot,
+        hostPath(config.root, target.slice(0, target.lastIndexOf("/")) || "/"),
+      ]);
       journal.commit();
     } catch (err) {
       rollbackSwap(session, record);
@@ -169,7 +177,7 @@ export async function swapAlternative(config: Config, pkg: string, path: string,
     }
     index.trySave(config);
     steps.step();
-    durability.syncFileSystem(config.dbRoot);
+    durability.syncFileSystems([config.dbRoot, hostPath(config.root, target.slice(0, target.lastIndexOf("/")) || "/")]);
     journal.end();
   });
 }

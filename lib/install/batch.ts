@@ -70,6 +70,8 @@ export function checkDependencies(config: Config, pkgs: readonly PackageArchive[
  * files alternatives.
  */
 export function checkBatchConflicts(config: Config, pkgs: readonly PackageArchive[], index: OwnerIndex): void {
+  // One package is checked by its own plan, against the same index.
+  if (pkgs.length < 2) return;
   const resolver = new RootResolver(config.root);
   const pending = new Map<string, string>();
   for (const p of pkgs) {

@@ -4,8 +4,9 @@
  * 1. The journal's plan is written to a temporary file, `fdatasync`ed and
  *    renamed into place before anything else changes.
  * 2. Once every new file, directory and the new database entry are staged,
- *    the root's file system is synced (`syncfs`, through `sync -f`) — so the
- *    commit mark can never refer to data still in memory.
+ *    the file systems they are on are synced (`syncfs`, through `sync -f`;
+ *    one call, usually one file system) — so the commit mark can never refer
+ *    to data still in memory.
  * 3. The commit mark is appended to the journal and `fdatasync`ed.
  * 4. After the renames, removals and database swap, the file system is
  *    synced again, and only then is the journal deleted.
@@ -35,13 +36,23 @@ export class Durability {
   }
 
   /**
-   * Flush the whole file system holding `dir` (`syncfs`). Falls back to a
-   * global `sync` where `sync -f` is not known; does nothing when neither
-   * program exists (a bare root), which only weakens power-cut safety.
+   * Flush the file systems holding `dirs` (`syncfs` on each, through one
+   * `sync -f`). Falls back to a global `sync` where `sync -f` is not known;
+   * does nothing when neither program exists (a bare root), which only
+   * weakens power-cut safety.
    */
-  syncFileSystem(dir: string): void {
+  syncFileSystems(dirs: Iterable<string>): void {
     if (!this.enabled) return;
-    for (const args of [["-f", dir], []]) {
+    // One directory per file system is enough.
+    const byDevice = new Map<number, string>();
+    for (const dir of dirs) {
+      try {
+        const dev = Deno.statSync(dir).dev;
+        if (!byDevice.has(dev)) byDevice.set(dev, dir);
+      } catch { /* gone: nothing of it to flush */ }
+    }
+    if (byDevice.size === 0) return;
+    for (const args of [["-f", ...byDevice.values()], []]) {
       try {
         if (new Deno.Command("sync", { args, stdout: "null", stderr: "null" }).outputSync().success) return;
       } catch {

@@ -5,8 +5,8 @@
  *
  * `<root>/var/db/kiss/.kiln-journal` holds one JSON line, the record, and —
  * once every new file is staged — a second line `commit`. Before the commit
- * a crash is rolled back (staged files, the staged database entry and new
- * empty directories are removed: the root is as it was); after it, the
+ * a crash is rolled back (staged files, staged directories and the staged
+ * database entry are removed: the root is as it was); after it, the
  * transaction is completed (renames, removals, database swap). Every step in
  * both directions is idempotent, so a crash during repair is repaired again.
  * A remove is committed from the start: it only goes forward.
@@ -28,9 +28,13 @@ export interface InstallRecord {
   readonly pkg: string;
   /** Distinguishes this transaction's temporary names. */
   readonly tag: string;
-  /** Directories created before the commit, parents first. */
-  readonly mkdirs: readonly string[];
-  /** Files staged beside their targets; file `i` is staged as {@linkcode tempName}(target, tag, i). */
+  /**
+   * New directories, each staged whole — with everything the package puts
+   * inside it — as {@linkcode stagedDirName}(target, tag, j) beside its
+   * target, and renamed into place at once.
+   */
+  readonly dirs: readonly string[];
+  /** Files staged beside their targets in existing directories; file `i` is staged as {@linkcode tempName}(target, tag, i). */
   readonly files: readonly string[];
   /** Files of the old version to delete after the commit. */
   readonly removeFiles: readonly string[];
@@ -81,6 +85,11 @@ export function txDir(dbRoot: string): string {
 /** The temporary name a file is staged under, beside its target. */
 export function tempName(target: string, tag: string, i: number): string {
   return `${target.slice(0, target.lastIndexOf("/"))}/.kiln-${tag}-${i}`;
+}
+
+/** The temporary name a new directory is staged under, beside its target. */
+export function stagedDirName(target: string, tag: string, j: number): string {
+  return `${target.slice(0, target.lastIndexOf("/"))}/.kiln-${tag}-d${j}`;
 }
 
 /** What a leftover journal says. */

@@ -2,10 +2,11 @@
  * Reading a package archive for installation (SPEC §8.1): the whole archive
  * is decompressed in memory, parsed and checked before anything is written.
  *
- * Refused here: device nodes and fifos, a name listed twice, an entry below a
- * symbolic link of the same archive (a link used to write through), hard
- * links to anything but an earlier file of the package, and anything under
- * `var/db/kiss/` other than the package's own database entry. Names that are
+ * Refused here: device nodes and fifos, a name listed twice, hard links to
+ * anything but an earlier file of the package, and anything under
+ * `var/db/kiss/` other than the package's own database entry; entries below
+ * a file or symbolic link of the same archive (a link used to write through)
+ * are refused by the contents check. Names that are
  * absolute or contain `..` are refused by the tar reader. Hard links become
  * copies, as `cp` makes them when kiss installs.
  *
@@ -89,7 +90,6 @@ export async function readPackage(file: string): Promise<PackageArchive> {
 
   const entries: PackageEntry[] = [];
   const byPath = new Map<string, PackageEntry>();
-  const links = new Set<string>();
   const dbNames = new Set<string>();
   let size = 0;
   try {
@@ -103,11 +103,6 @@ export async function readPackage(file: string): Promise<PackageArchive> {
         );
       }
       const path = type === "directory" ? `/${entry.path}/` : `/${entry.path}`;
-      for (let at = path.indexOf("/", 1); at > 0 && at < path.length - 1; at = path.indexOf("/", at + 1)) {
-        if (links.has(path.slice(0, at))) {
-          throw refuse(file, `${path} lies below ${path.slice(0, at)}, a symbolic link of the same archive`);
-        }
-      }
       if (path.startsWith(DB_AREA) && !DB_PARENTS.has(path)) {
         const rest = path.startsWith(`${DB_PATH}/`) ? path.slice(DB_PATH.length + 1) : "";
         const name = rest.split("/")[0];
@@ -132,7 +127,6 @@ export async function readPackage(file: string): Promise<PackageArchive> {
         if (seen.type === "directory" && item.type === "directory") continue;
         throw refuse(file, `${path} is in the archive twice`);
       }
-      if (item.type === "symlink") links.add(path);
       size += item.body.length;
       entries.push(item);
       byPath.set(path, item);

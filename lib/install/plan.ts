@@ -1,7 +1,9 @@
 /**
  * Planning the install of one package on a root: where every entry goes
  * (resolved through the root's linked directories), which directories must be
- * made, which files conflict with other packages (SPEC §8.3) or go aside as
+ * made (each new directory is staged whole under a temporary name, so a
+ * fresh install needs one rename per new directory, not one per file), which
+ * files conflict with other packages (SPEC §8.3) or go aside as
  * alternatives, what happens to each `/etc` file (§8.4), and which files and
  * directories of the old version go away. Nothing is written here: a plan
  * that cannot be carried out is refused with the root untouched.
@@ -26,7 +28,7 @@ import { byteOrder, reverseByteOrder } from "../db/order.ts";
 import { RootResolver } from "../db/resolve.ts";
 import { DiskView } from "./disk.ts";
 import { decideEtc, entrySum, unchanged } from "./etc.ts";
-import type { InstallRecord } from "./journal.ts";
+import { type InstallRecord, stagedDirName } from "./journal.ts";
 import { type PackageArchive, type PackageEntry, refuse } from "./package.ts";
 import { hostPath, present } from "./replay.ts";
 
@@ -53,8 +55,10 @@ export interface InstallPlan {
   readonly record: InstallRecord;
   /** What to write for each of `record.files`. */
   readonly sources: readonly PackageEntry[];
-  /** Modes of `record.mkdirs`. */
-  readonly dirModes: readonly number[];
+  /** Every new directory, parents first: where it goes, where it is made while staged, its mode. */
+  readonly newDirs: readonly { readonly target: string; readonly staged: string; readonly mode: number }[];
+  /** Files written straight into a staged new directory (no rename of their own). */
+  readonly direct: readonly { readonly target: string; readonly staged: string; readonly entry: PackageEntry }[];
   /** The new database entry. */
   readonly entry: readonly EntryFile[];
   /** The manifest installed (the archive's, with alternatives moved into `choices/`). */
@@ -95,9 +99,14 @@ export function choiceName(pkg: string, path: string): string {
   return `${CHOICES_PATH}/${pkg}${path.replaceAll("/", ">")}`;
 }
 
-/** True for entries of the package's own database entry (staged apart, swapped in last). */
-function inEntry(name: string, path: string): boolean {
-  return path.startsWith(`${DB_PATH}/${name}/`);
+/** True for entries of the package's own database entry (staged apart, swapped in last); `prefix` is {@linkcode entryPrefix}. */
+function inEntry(prefix: string, path: string): boolean {
+  return path.startsWith(prefix);
+}
+
+/** The manifest path of a package's database entry directory (`/var/db/kiss/installed/<name>/`). */
+export function entryPrefix(name: string): string {
+  return `${DB_PATH}/${name}/`;
 }
 
 /**
@@ -111,8 +120,9 @@ export function findConflicts(
   pending?: ReadonlyMap<string, string>,
 ): Conflict[] {
   const out: Conflict[] = [];
+  const prefix = entryPrefix(pkg.name);
   for (const e of pkg.entries) {
-    if (e.type === "directory" || pkg.unlisted.has(e.path) || inEntry(pkg.name, e.path)) continue;
+    if (e.type === "directory" || pkg.unlisted.has(e.path) || inEntry(prefix, e.path)) continue;
     const r = resolver.resolve(e.path);
     const owners = index.owners(r).filter((o) => o !== pkg.name);
     for (const other of [pending?.get(r), pending?.get(r + "/")]) {
@@ -148,7 +158,7 @@ export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan 
   const resolver = new RootResolver(root);
   const disk = new DiskView();
   const host = (p: string) => hostPath(root, p);
-  const entryPrefix = `${DB_PATH}/${name}/`;
+  const prefix = entryPrefix(name);
 
   // The version being replaced.
   let oldManifest: string[] | undefined;
@@ -199,7 +209,7 @@ export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan 
   // Directories to make.
   const mkdirSet = new Map<string, number>();
   for (const d of manifest) {
-    if (!isDirectoryLine(d) || d === entryPrefix || inEntry(name, d)) continue;
+    if (!isDirectoryLine(d) || d === prefix || inEntry(prefix, d)) continue;
     checkParent(d);
     const r = resolver.resolveDir(d);
     const kind = r === "/" ? "directory" : disk.kind(host(r));
@@ -221,14 +231,31 @@ export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan 
       throw refuse(pkg.file, `cannot make ${r}: its parent ${parent} is not a directory in the root`);
     }
   }
+  // A new directory whose parent exists is staged whole under a temporary
+  // name; new directories below it are made inside the staged one.
+  const tops = mkdirs.filter((r) => !mkdirSet.has(parentOf(r)));
+  const topIndex = new Map(tops.map((t, j) => [t, j]));
+  const stagedDirs = new Map<string, string>();
+  const stagedOf = (dir: string): string => {
+    let staged = stagedDirs.get(dir);
+    if (staged === undefined) {
+      let top = dir;
+      while (!topIndex.has(top)) top = parentOf(top);
+      staged = stagedDirName(top, ctx.tag, topIndex.get(top)!) + dir.slice(top.length);
+      stagedDirs.set(dir, staged);
+    }
+    return staged;
+  };
+  const newDirs = mkdirs.map((r) => ({ target: r, staged: stagedOf(r), mode: mkdirSet.get(r)! }));
 
   // Files to stage.
   const files: string[] = [];
   const sources: PackageEntry[] = [];
+  const direct: { target: string; staged: string; entry: PackageEntry }[] = [];
   const etcNew: string[] = [];
   const targets = new Map<string, string>();
   for (const e of pkg.entries) {
-    if (e.type === "directory" || pkg.unlisted.has(e.path) || inEntry(name, e.path)) continue;
+    if (e.type === "directory" || pkg.unlisted.has(e.path) || inEntry(prefix, e.path)) continue;
     const path = moved.get(e.path) ?? e.path;
     checkParent(path);
     let target = resolver.resolve(path);
@@ -254,8 +281,13 @@ export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan 
         "remove or move the directory in the way (or the package owning it), then install again",
       );
     }
-    files.push(target);
-    sources.push(e);
+    const dir = parentOf(target);
+    if (mkdirSet.has(dir)) {
+      direct.push({ target, staged: stagedOf(dir) + target.slice(dir.length), entry: e });
+    } else {
+      files.push(target);
+      sources.push(e);
+    }
   }
 
   // The new database entry (manifest and etcsums as installed).
@@ -265,9 +297,9 @@ export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan 
   });
   const entry: EntryFile[] = [];
   for (const e of pkg.entries) {
-    if (!inEntry(name, e.path) || e.path === entryPrefix) continue;
+    if (!inEntry(prefix, e.path) || e.path === prefix) continue;
     entry.push({
-      rel: e.path.slice(entryPrefix.length),
+      rel: e.path.slice(prefix.length),
       type: e.type,
       mode: e.mode,
       body: e.body,
@@ -275,7 +307,7 @@ export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan 
     });
   }
   const replaceEntryFile = (path: string, text: string) => {
-    const rel = path.slice(entryPrefix.length);
+    const rel = path.slice(prefix.length);
     const body = encoder.encode(text);
     const i = entry.findIndex((f) => f.rel === rel);
     if (i >= 0) entry[i] = { ...entry[i], type: "file", body };
@@ -296,7 +328,7 @@ export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan 
   if (oldManifest) {
     const keep = new Set(resolved);
     for (const line of oldManifest) {
-      if (line === entryPrefix || inEntry(name, line)) continue;
+      if (line === prefix || inEntry(prefix, line)) continue;
       const r = resolver.resolve(line);
       if (keep.has(r) || index.owners(r).some((o) => o !== name)) continue;
       if (isDirectoryLine(line)) removeDirs.push(r);
@@ -309,9 +341,10 @@ export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan 
   }
 
   return {
-    record: { kind: "install", pkg: name, tag: ctx.tag, mkdirs, files, removeFiles, removeDirLinks, removeDirs },
+    record: { kind: "install", pkg: name, tag: ctx.tag, dirs: tops, files, removeFiles, removeDirLinks, removeDirs },
     sources,
-    dirModes: mkdirs.map((d) => mkdirSet.get(d)!),
+    newDirs,
+    direct,
     entry,
     manifest,
     resolved,

@@ -131,7 +131,9 @@ export function removeOne(session: Session, name: string, index: OwnerIndex): vo
   index.trySave(config);
   steps.step();
   removeEmptyDir(txDir(config.dbRoot));
-  durability.syncFileSystem(config.dbRoot);
+  const parents = new Set([config.dbRoot]);
+  for (const f of plan.record.removeFiles) parents.add(hostPath(config.root, f.slice(0, f.lastIndexOf("/")) || "/"));
+  durability.syncFileSystems(parents);
   journal.end();
   for (const p of plan.etcKept) log.warn(`${name}: keeping ${p}, which was changed on disk`);
   runHook(config, log, "post-remove", name, config.root);

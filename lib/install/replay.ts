@@ -11,7 +11,7 @@ import type { Log } from "../log.ts";
 import type { DatabasePaths } from "../db/owners.ts";
 import { isNotFound } from "../errors.ts";
 import { RootResolver } from "../db/resolve.ts";
-import { type InstallRecord, type RemoveRecord, type SwapRecord, tempName, txDir } from "./journal.ts";
+import { type InstallRecord, type RemoveRecord, stagedDirName, type SwapRecord, tempName, txDir } from "./journal.ts";
 import type { Steps } from "./steps.ts";
 
 /** What a transaction works with. */
@@ -147,15 +147,15 @@ export function rollbackInstall(env: TxEnv, rec: InstallRecord): void {
   rec.files.forEach((target, i) => {
     if (removeFile(hostPath(root, tempName(target, rec.tag, i)))) env.steps.step();
   });
+  rec.dirs.forEach((target, j) => {
+    if (removeTree(hostPath(root, stagedDirName(target, rec.tag, j)))) env.steps.step();
+  });
   if (removeTree(stagedEntry(env.paths.dbRoot, rec.pkg).next)) env.steps.step();
-  for (let i = rec.mkdirs.length - 1; i >= 0; i--) {
-    if (removeEmptyDir(hostPath(root, rec.mkdirs[i]))) env.steps.step();
-  }
 }
 
 /**
- * Complete a committed install: staged files renamed into place, the old
- * version's leftovers removed, the database entry swapped. `progress` is
+ * Complete a committed install: staged files and directories renamed into
+ * place, the old version's leftovers removed, the database entry swapped. `progress` is
  * told how many files are in place.
  */
 export function completeInstall(env: TxEnv, rec: InstallRecord, progress?: (done: number) => void): void {
@@ -166,6 +166,9 @@ export function completeInstall(env: TxEnv, rec: InstallRecord, progress?: (done
     if (renameIfPresent(hostPath(root, tempName(files[i], rec.tag, i)), target)) env.steps.step();
     if (progress && (i & 1023) === 1023) progress(i + 1);
   }
+  rec.dirs.forEach((target, j) => {
+    if (renameIfPresent(hostPath(root, stagedDirName(target, rec.tag, j)), hostPath(root, target))) env.steps.step();
+  });
   removeOld(env, rec);
   swapEntry(env, rec.pkg);
 }

@@ -1,11 +1,13 @@
 /**
- * The writing half of an install, before its commit: new directories made,
- * every file written under a temporary name beside its target, the new
- * database entry written under `.kiln-tx/`. Nothing the system uses changes
- * yet; a crash here is rolled back.
+ * The writing half of an install, before its commit: each new directory made
+ * under a temporary name with everything that goes in it, every other file
+ * written under a temporary name beside its target, the new database entry
+ * written under `.kiln-tx/`. Nothing the system uses changes yet; a crash
+ * here is rolled back.
  *
- * Each file costs one write call (open, fchmod, write, close inside Deno) and
- * later one rename; directories are made once; nothing is `stat`ed.
+ * Each file costs one write call (open, fchmod, write, close inside Deno),
+ * plus one rename when it goes into an existing directory; directories are
+ * made once; nothing is `stat`ed.
  *
  * @module
  */
@@ -13,6 +15,7 @@
 import type { Log } from "../log.ts";
 import { tempName, txDir } from "./journal.ts";
 import type { EntryFile, InstallPlan } from "./plan.ts";
+import type { PackageEntry } from "./package.ts";
 import { hostPath, stagedEntry } from "./replay.ts";
 import type { Steps } from "./steps.ts";
 
@@ -40,19 +43,25 @@ export function stageInstall(env: StageEnv, plan: InstallPlan): void {
   const { root, steps, log } = env;
   const { record, sources } = plan;
   const umask = Deno.umask();
-  record.mkdirs.forEach((dir, i) => {
-    makeDir(hostPath(root, dir), plan.dirModes[i], umask);
+  for (const d of plan.newDirs) {
+    makeDir(hostPath(root, d.staged), d.mode, umask);
     steps.step();
-  });
+  }
   const id = `install:${record.pkg}`;
-  const total = record.files.length;
-  for (let i = 0; i < total; i++) {
-    const temp = hostPath(root, tempName(record.files[i], record.tag, i));
-    const e = sources[i];
-    if (e.type === "symlink") Deno.symlinkSync(e.linkName ?? "", temp);
-    else Deno.writeFileSync(temp, e.body, { mode: e.mode });
+  const total = record.files.length + plan.direct.length;
+  let done = 0;
+  // A file created with the mode the umask gives anyway needs no fchmod.
+  const plain = 0o666 & ~umask;
+  const write = (path: string, e: PackageEntry) => {
+    if (e.type === "symlink") Deno.symlinkSync(e.linkName ?? "", path);
+    else if (e.mode === plain) Deno.writeFileSync(path, e.body);
+    else Deno.writeFileSync(path, e.body, { mode: e.mode });
     steps.step();
-    if ((i & 511) === 511) log.progress({ id, phase: "install", label: record.pkg, done: i + 1, total });
+    if ((++done & 511) === 0) log.progress({ id, phase: "install", label: record.pkg, done, total });
+  };
+  for (const f of plan.direct) write(hostPath(root, f.staged), f.entry);
+  for (let i = 0; i < record.files.length; i++) {
+    write(hostPath(root, tempName(record.files[i], record.tag, i)), sources[i]);
   }
   Deno.mkdirSync(txDir(env.dbRoot), { recursive: true });
   const entryDir = stagedEntry(env.dbRoot, record.pkg).next;

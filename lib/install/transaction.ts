@@ -101,10 +101,14 @@ function execute(session: Session, pkg: PackageArchive, plan: InstallPlan, index
   const { config, steps, durability, log } = session;
   const root = config.root;
   const record = plan.record;
+  // The file systems written to: the database's, and those of the directories files go into.
+  const parents = new Set([config.dbRoot]);
+  for (const f of record.files) parents.add(hostPath(root, f.slice(0, f.lastIndexOf("/")) || "/"));
+  for (const d of record.dirs) parents.add(hostPath(root, d.slice(0, d.lastIndexOf("/")) || "/"));
   const journal = Journal.begin(config.dbRoot, record, steps, durability);
   try {
     stageInstall({ root, dbRoot: config.dbRoot, steps, log }, plan);
-    durability.syncFileSystem(config.dbRoot);
+    durability.syncFileSystems(parents);
     journal.commit();
   } catch (err) {
     rollbackInstall(session, record);
@@ -128,15 +132,17 @@ function execute(session: Session, pkg: PackageArchive, plan: InstallPlan, index
   // Links to directories change how paths resolve: then the index is rebuilt.
   const resolver = new RootResolver(root);
   const linksChanged = record.removeDirLinks.length > 0 ||
-    plan.sources.some((e, i) =>
-      e.type === "symlink" && isDirectory(hostPath(root, resolver.resolveDir(record.files[i])))
-    );
+    [
+      ...plan.sources.map((e, i) => [e, record.files[i]] as const),
+      ...plan.direct.map((d) => [d.entry, d.target] as const),
+    ]
+      .some(([e, target]) => e.type === "symlink" && isDirectory(hostPath(root, resolver.resolveDir(target))));
   if (linksChanged) index.rebuild(config);
   else index.replacePackage(pkg.name, plan.resolved, manifestStamp(config.installedDir, pkg.name), plan.links);
   index.trySave(config);
   steps.step();
   removeEmptyDir(txDir(config.dbRoot));
-  durability.syncFileSystem(config.dbRoot);
+  durability.syncFileSystems(parents);
   journal.end();
   log.done(`install:${pkg.name}`);
 }
@@ -157,14 +163,14 @@ export function describeInstall(config: Config, pkgs: readonly PackageArchive[],
         return false;
       }
     };
-    const replaced = plan.record.files.filter(exists);
+    const targets = [...plan.record.files, ...plan.direct.map((d) => d.target)].sort();
+    const replaced = new Set(plan.record.files.filter(exists));
     log.info(
       `would ${plan.oldVersion === undefined ? "install" : `upgrade ${plan.oldVersion} =>`} ${pkg.name} ${version}: ` +
-        `${plan.record.files.length - replaced.length} files to add, ${replaced.length} to replace, ` +
-        `${plan.record.removeFiles.length} to remove, ${plan.record.mkdirs.length} new directories`,
+        `${targets.length - replaced.size} files to add, ${replaced.size} to replace, ` +
+        `${plan.record.removeFiles.length} to remove, ${plan.newDirs.length} new directories`,
     );
-    const replacedSet = new Set(replaced);
-    for (const f of plan.record.files) log.info(`  ${replacedSet.has(f) ? "replace" : "add"} ${f}`);
+    for (const f of targets) log.info(`  ${replaced.has(f) ? "replace" : "add"} ${f}`);
     for (const f of plan.record.removeFiles) log.info(`  remove ${f}`);
     for (const c of plan.choices) log.info(`  alternative ${c} -> ${choiceName(pkg.name, c)}`);
     for (const p of plan.etcNew) log.info(`  keep ${p} (changed), new version as ${p}.new`);

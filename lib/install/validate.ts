@@ -37,7 +37,8 @@ function listSome(paths: string[]): string {
 
 /** True when a manifest line is a clean absolute path (no `//`, `.` or `..` component). */
 export function isCleanManifestPath(line: string): boolean {
-  if (!line.startsWith("/") || line === "/" || line.includes("\0")) return false;
+  if (line.charCodeAt(0) !== 47 || line === "/" || line.includes("\0") || line.includes("//")) return false;
+  if (!line.includes("/.")) return true;
   const parts = line.slice(1, line.endsWith("/") ? -1 : undefined).split("/");
   return parts.every((p) => p !== "" && p !== "." && p !== "..");
 }
@@ -78,12 +79,23 @@ export function checkContents(file: string, name: string, byPath: ReadonlyMap<st
   const unlisted = new Set<string>();
   const extra: string[] = [];
   for (const path of byPath.keys()) {
-    for (let at = path.indexOf("/", 1); at > 0 && at < path.length - 1; at = path.indexOf("/", at + 1)) {
-      implied.add(path.slice(0, at + 1));
+    // Every ancestor directory, walking up only until one already seen.
+    const end = path.endsWith("/") ? path.length - 1 : path.length;
+    for (let at = path.lastIndexOf("/", end - 1); at > 0; at = path.lastIndexOf("/", at - 1)) {
+      const dir = path.slice(0, at + 1);
+      if (implied.has(dir)) break;
+      implied.add(dir);
     }
     if (listed.has(path)) continue;
     if (!path.endsWith("/") && isManifestExcluded(path)) unlisted.add(path);
     else extra.push(path);
+  }
+  // Nothing may lie below a file or a link of the archive: a link would be written through.
+  for (const [path, e] of byPath) {
+    if (e.type !== "directory" && implied.has(path + "/")) {
+      const what = e.type === "symlink" ? "a symbolic link" : "a file";
+      throw fail(file, `${path} is ${what} of the archive, yet the archive has entries below it`);
+    }
   }
   const missing = manifest.filter((line) => !byPath.has(line) && !(line.endsWith("/") && implied.has(line)));
   if (extra.length > 0 || missing.length > 0) {

@@ -68,6 +68,11 @@ export function updateRepositories(config: Config, log: Log, options: { requireS
       log.info(`skipping ${repo}: the current branch has no upstream to pull from`);
       continue;
     }
+    if (config.dryRun) {
+      results.push({ repo, status: "skipped", detail: `--dry-run: would pull from ${upstream.out}` });
+      log.info(`would update ${repo} from ${upstream.out}`);
+      continue;
+    }
     log.info(`updating ${repo} from ${upstream.out}`);
     const verify = git(config, ["-C", repo, "config", "--get", "merge.verifySignatures"]).out === "true";
     if (verify || options.requireSigned) log.info(`${repo}: signature verification enabled`);

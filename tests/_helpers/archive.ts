@@ -39,15 +39,23 @@ export async function run(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  if (options.stdin) {
-    const writer = child.stdin.getWriter();
-    await writer.write(options.stdin);
-    await writer.close();
-  }
-  const out = await child.output();
-  const result = { code: out.code, stdout: out.stdout, stderr: new TextDecoder().decode(out.stderr) };
-  if (out.code !== 0 && !options.allowFailure) {
-    throw new Error(`${program} ${args.join(" ")} exited ${out.code}: ${result.stderr}`);
+  // Feed stdin while stdout is read, or a large input fills the pipes and both sides wait.
+  const feeding = options.stdin
+    ? (async () => {
+      const writer = child.stdin.getWriter();
+      await writer.write(options.stdin!);
+      await writer.close();
+    })()
+    : Promise.resolve();
+  const [stdout, stderr, status] = await Promise.all([
+    new Response(child.stdout).bytes(),
+    new Response(child.stderr).text(),
+    child.status,
+    feeding,
+  ]);
+  const result = { code: status.code, stdout, stderr };
+  if (status.code !== 0 && !options.allowFailure) {
+    throw new Error(`${program} ${args.join(" ")} exited ${status.code}: ${stderr}`);
   }
   return result;
 }

@@ -170,7 +170,9 @@ Deno.test("tarStream writes the same bytes as writeTar, with stream bodies, and 
   const whole = writeTar(items);
   const big = new Uint8Array(3 << 20).map((_, i) => i % 251);
   const streamed = await new Response(tarStream([
-    ...items.map((i) => i.body ? { entry: i.entry, body: ReadableStream.from([i.body.slice(0, 10), i.body.slice(10)]) } : i),
+    ...items.map((i) =>
+      i.body ? { entry: i.entry, body: ReadableStream.from([i.body.slice(0, 10), i.body.slice(10)]) } : i
+    ),
   ])).bytes();
   assert.deepEqual(streamed, whole);
   // A large body is passed through, and read back whole.
@@ -179,7 +181,9 @@ Deno.test("tarStream writes the same bytes as writeTar, with stream bodies, and 
   assert.deepEqual(read.body, big);
   // A body that does not match its size is an error, not a broken archive.
   await assert.rejects(
-    () => new Response(tarStream([{ entry: entry("x", { size: 5 }), body: ReadableStream.from([new Uint8Array(3)]) }])).bytes(),
+    () =>
+      new Response(tarStream([{ entry: entry("x", { size: 5 }), body: ReadableStream.from([new Uint8Array(3)]) }]))
+        .bytes(),
     RangeError,
   );
   assert.throws(() => writeTar([{ entry: entry("x", { size: 5 }), body: new Uint8Array(4) }]), RangeError);
@@ -196,9 +200,13 @@ Deno.test("damaged archives: truncation, checksum, end marker, junk — KilnErro
   ];
   for (const [what, bytes, includes] of cases) {
     assertThrowsKiln(() => [...parseTar(bytes, { name: "zlib.tar" })], "zlib.tar", ...includes);
-    await assertAsyncThrowsKiln(async () => {
-      for await (const _ of readTar(ReadableStream.from([bytes]), { name: "zlib.tar" })) { /* drain */ }
-    }, "zlib.tar", ...includes);
+    await assertAsyncThrowsKiln(
+      async () => {
+        for await (const _ of readTar(ReadableStream.from([bytes]), { name: "zlib.tar" })) { /* drain */ }
+      },
+      "zlib.tar",
+      ...includes,
+    );
     assert.ok(what);
   }
 });

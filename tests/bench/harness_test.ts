@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  compare,
   formatMs,
   formatRatio,
   formatStats,
@@ -12,6 +13,7 @@ import {
   renderTargets,
   type Row,
   shift,
+  Skip,
   summarize,
   targetStatus,
   throughput,
@@ -63,6 +65,47 @@ Deno.test("bench: a first run slower than slowMs is the only sample, and errors 
     /boom/,
   );
   assert.equal(cleaned, 1);
+});
+
+Deno.test("bench: compare interleaves the contenders round by round and drops a skipped one", async () => {
+  const order: string[] = [];
+  let b = 0;
+  const figures = await compare([
+    { label: "a", run: () => (order.push("a"), 10), bytes: 1e6 },
+    {
+      label: "b",
+      run: () => {
+        order.push("b");
+        if (++b === 2) throw new Skip("b broke on its second run");
+        return 20;
+      },
+    },
+    { label: "c", run: () => (order.push("c"), 30) },
+  ], { warmup: 1, runs: 2 });
+  assert.deepEqual(order, ["a", "b", "c", "a", "b", "c", "a", "c"]);
+  assert.deepEqual(figures[0], { label: "a", stats: summarize([10, 10]), bytes: 1e6 });
+  assert.deepEqual(figures[1], { label: "b", skipped: "b broke on its second run" });
+  assert.deepEqual(figures[2].stats, summarize([30, 30]));
+});
+
+Deno.test("bench: compare keeps the single first run of a slow contender, and other errors propagate", async () => {
+  let slow = 0;
+  const [fast, once] = await compare([
+    { label: "fast", run: () => 1 },
+    { label: "slow", run: () => (++slow, 9000) },
+  ], { warmup: 1, runs: 3, slowMs: 5000 });
+  assert.equal(slow, 1);
+  assert.deepEqual(once.stats, summarize([9000]));
+  assert.equal(fast.stats?.runs, 3);
+  await assert.rejects(
+    compare([{
+      label: "x",
+      run: () => {
+        throw new TypeError("a bug");
+      },
+    }]),
+    TypeError,
+  );
 });
 
 Deno.test("bench: figures are formatted with units, ranges, throughput and ratios", () => {
@@ -118,6 +161,7 @@ Deno.test("bench: the report names the machine but no host name or path", () => 
     rows: [],
     targets: [],
     skipped: ["6. sandbox: lib/sandbox/run.ts is not there yet"],
+    scenarios: ["4. hashing: a 1 GiB file"],
     context: [],
     totalMs: 61_000,
     quick: false,
@@ -129,6 +173,7 @@ Deno.test("bench: the report names the machine but no host name or path", () => 
     new RegExp(`\\| ${machine.cores} \\| ${machine.memoryGiB} GiB \\| ${machine.kernel.replace(/\./g, "\\.")}`),
   );
   assert.match(text, /Peers: GNU tar 1\.34\./);
+  assert.match(text, /## Scenarios\n\n- 4\. hashing: a 1 GiB file\n/);
   assert.match(text, /## Skipped\n\n- 6\. sandbox: lib\/sandbox\/run\.ts is not there yet/);
   assert.ok(!text.includes(Deno.hostname()), "the report must not name the host");
   assert.ok(!text.includes(Deno.cwd()), "the report must not hold local paths");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isArchiveName, unpackSources } from "../../lib/build/unpack.ts";
+import { unpackSources } from "../../lib/build/unpack.ts";
 import { loadConfig } from "../../lib/config.ts";
 import { collectEvents, Log } from "../../lib/log.ts";
 import { loadRecipe } from "../../lib/recipe/load.ts";
@@ -62,26 +62,4 @@ Deno.test("unpack: archives extracted (one top directory moved up), files copied
     assert.ok(events.lines("info").includes("handling local source files/fix.patch"));
     assert.ok(events.lines("info").includes("handling git source https://example.org/tool.git"));
   });
-});
-
-Deno.test("unpack: which names are extracted as archives", () => {
-  for (
-    const name of [
-      "a.tar",
-      "a.tar.gz",
-      "a.tar.bz2",
-      "a.tar.xz",
-      "a.tar.zst",
-      "a.tar.lzma",
-      "a.tgz",
-      "a.txz",
-      "a.tbz",
-      "a.tbz2",
-    ]
-  ) {
-    assert.ok(isArchiveName(name), name);
-  }
-  for (const name of ["a.gz", "a.patch", "a.zip", "tar", "a.tar.gz.sig", "a.tarx"]) {
-    assert.ok(!isArchiveName(name), name);
-  }
 });

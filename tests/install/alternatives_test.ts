@@ -45,6 +45,18 @@ Deno.test("KISS_CHOICE=1 keeps conflicting files as alternatives, which swap bac
   assert.deepEqual(listAlternatives(config), [{ pkg: "coreutils", path: "/bin/ls" }]);
   assert.deepEqual(inconsistencies(root), []);
 
+  // --dry-run only says what it would do.
+  const { loadConfig } = await import("../../lib/config.ts");
+  const dry = testLog();
+  await swapAlternative(
+    loadConfig({ HOME: root, KISS_ROOT: root }, { dryRun: true }, root),
+    "coreutils",
+    "/bin/ls",
+    dry,
+  );
+  assert.deepEqual(dry.events.lines(), ["would swap /bin/ls to coreutils"]);
+  assert.equal(Deno.readTextFileSync(`${root}/usr/bin/ls`), "busybox ls");
+
   // Swap coreutils' ls in (named by where it leads, /usr/bin/ls, or by /bin/ls).
   await swapAlternative(config, "coreutils", "/usr/bin/ls", testLog());
   assert.equal(Deno.readTextFileSync(`${root}/usr/bin/ls`), "gnu ls");

@@ -23,9 +23,13 @@ async function world(t: string) {
     compress: "zst",
   });
   await makeArchive({ name: "app", version: "1.0", depends: ["lib"], files: { "usr/bin/app": "old" } }, `${cache}/bin`);
-  await makeArchive({ name: "app", version: "2.0", depends: ["lib"], files: { "usr/bin/app": "new" } }, `${cache}/bin`, {
-    compress: "xz",
-  });
+  await makeArchive(
+    { name: "app", version: "2.0", depends: ["lib"], files: { "usr/bin/app": "new" } },
+    `${cache}/bin`,
+    {
+      compress: "xz",
+    },
+  );
   const env = { KISS_ROOT: root, KISS_PATH: repo, KISS_CACHE: cache, KISS_FSYNC: "0" };
   return { root, repo, cache, env };
 }

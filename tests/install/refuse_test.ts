@@ -53,12 +53,26 @@ const CASES: Case[] = [
           { path: "./usr/lib/passwd", content: "pwned" },
         ]),
       ),
-    error: /below \/usr\/lib, a symbolic link of the same archive/,
+    error: /\/usr\/lib is a symbolic link of the archive, yet the archive has entries below it/,
   },
   {
     name: "writing through a link of the root into a directory no package owns",
     make: (d) => makeArchive({ name: "evil", files: { "opt/data/file": "x" } }, d),
     error: /written through a symbolic link in the root: \/opt\/data leads to \/srv\/secret/,
+  },
+  {
+    name: "a file below a symbolic link that comes later in the archive",
+    make: (d) =>
+      rawArchive(
+        `${d}/evil@1.0-1.tar.gz`,
+        ok([
+          { path: "./usr/", type: "directory" },
+          { path: "./usr/lib/", type: "directory" },
+          { path: "./usr/lib/passwd", content: "pwned" },
+          { path: "./usr/lib", type: "symlink", linkName: "/etc" },
+        ]),
+      ),
+    error: /in the archive twice|\/usr\/lib is a symbolic link of the archive, yet the archive has entries below it/,
   },
   {
     name: "hard link out of the root",

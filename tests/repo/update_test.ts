@@ -58,6 +58,10 @@ Deno.test("kiln update pulls each work tree once and says what happened to every
   await using tmp = await tempDir();
   const { upstream, clone, plain, local, env } = await setup(tmp.path);
   await commitFile(upstream, "core/musl/version", "1.2 1\n");
+  const dry = await runKiln(["update", "--dry-run"], { env });
+  assert.equal(dry.code, 0, describe(dry));
+  assert.match(dry.stderr, new RegExp(`would update ${clone} from origin/main`));
+  assert.throws(() => Deno.statSync(`${clone}/core/musl`), "--dry-run pulls nothing");
   const out = await runKiln(["update"], { env });
   assert.equal(out.code, 0, describe(out));
   assert.equal(Deno.readTextFileSync(`${clone}/core/musl/version`), "1.2 1\n");

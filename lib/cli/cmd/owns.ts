@@ -9,7 +9,7 @@
 
 import type { CommandContext } from "../context.ts";
 import { KilnError, UsageError } from "../../errors.ts";
-import { findOwners } from "../../db/queries.ts";
+import { findOwners } from "../../db/ownership.ts";
 
 /** Print the owner(s) of a path (`--json`: path, resolved path, owners). */
 export function run(ctx: CommandContext): Promise<number> {
