@@ -138,6 +138,21 @@ export interface Contender {
   after?(): unknown | Promise<unknown>;
   /** Bytes processed per run, for throughput. */
   readonly bytes?: number;
+  /** When its first run takes longer than this (ms), that run is its only sample (a slow peer). */
+  readonly slowMs?: number;
+}
+
+/** How {@linkcode compare} repeats. */
+export interface CompareOptions {
+  /** Untimed rounds first (default 1). */
+  readonly warmup?: number;
+  /** Timed rounds at most (default 5). */
+  readonly runs?: number;
+  /**
+   * Wall-clock budget (ms) for the timed rounds, judged from the first
+   * round: fewer rounds (never under 2) when one round is slow.
+   */
+  readonly budgetMs?: number;
 }
 
 /**
@@ -145,14 +160,11 @@ export interface Contender {
  * warm-up round, so that a machine whose speed drifts during the run slows
  * them all alike and their ratios stay fair. A contender that throws
  * {@linkcode Skip} is dropped with the reason; one whose first run is slower
- * than `slowMs` keeps that single sample. Figures come back in input order.
+ * than its `slowMs` keeps that single sample. Figures come back in input order.
  */
-export async function compare(
-  contenders: readonly Contender[],
-  options: Pick<MeasureOptions, "warmup" | "runs" | "slowMs"> = {},
-): Promise<Figure[]> {
+export async function compare(contenders: readonly Contender[], options: CompareOptions = {}): Promise<Figure[]> {
   const warmup = options.warmup ?? 1;
-  const runs = Math.max(1, options.runs ?? 5);
+  let runs = Math.max(1, options.runs ?? 5);
   const samples = contenders.map(() => [] as number[]);
   const skipped: (string | undefined)[] = contenders.map(() => undefined);
   const done = contenders.map(() => false);
@@ -168,6 +180,7 @@ export async function compare(
     }
   };
   for (let round = 0; round < warmup + runs; round++) {
+    const roundStart = performance.now();
     for (const [i, c] of contenders.entries()) {
       if (done[i]) continue;
       let t: number;
@@ -179,9 +192,13 @@ export async function compare(
         done[i] = true;
         continue;
       }
-      const first = round === 0;
-      if (round >= warmup || (first && options.slowMs !== undefined && t > options.slowMs)) samples[i].push(t);
-      if (first && options.slowMs !== undefined && t > options.slowMs) done[i] = true;
+      const slow = round === 0 && c.slowMs !== undefined && t > c.slowMs;
+      if (round >= warmup || slow) samples[i].push(t);
+      if (slow) done[i] = true;
+    }
+    if (round === 0 && options.budgetMs !== undefined) {
+      const perRound = performance.now() - roundStart;
+      runs = Math.min(runs, Math.max(2, Math.floor(options.budgetMs / Math.max(perRound, 1))));
     }
   }
   return contenders.map((c, i) =>

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Figure, type ScenarioResult, Skip } from "../harness.ts";
+import { type Contender, type Figure, type ScenarioResult, shift, Skip } from "../harness.ts";
 import type { Peers } from "../peers.ts";
 
 /** The kiln source tree (the directory holding `main.ts`). */
@@ -223,4 +223,18 @@ export async function attempt(label: string, fn: () => Promise<Figure>): Promise
     if (err instanceof Skip) return { label, skipped: err.message };
     throw err;
   }
+}
+
+/** `kiln version` as a contender: the start-up of a kiln process, to subtract from a query measured beside it. */
+export function startupContender(): Contender {
+  return {
+    label: "kiln version (start-up)",
+    run: async () => expectSuccess(await kiln(["version"], {}), "kiln version").ms,
+  };
+}
+
+/** `whole` minus the median of `startup` (both measured in the same interleaved rounds), as `label`. */
+export function minusStartup(whole: Figure, startup: Figure, label: string): Figure {
+  if (!whole.stats || !startup.stats) return { label, skipped: whole.skipped ?? startup.skipped };
+  return { label, stats: shift(whole.stats, -startup.stats.median) };
 }

@@ -85,6 +85,7 @@ export const scenario: Scenario = {
       },
       {
         label: "kiss b + kiss i",
+        slowMs: 20_000,
         async run() {
           const kiss = need(ctx.peers.kiss);
           // With KISS_PROMPT=0 kiss builds the explicit package without installing it: install it after.
@@ -97,7 +98,7 @@ export const scenario: Scenario = {
         },
         before: fresh,
       },
-    ], { runs, warmup: 0, slowMs: 20_000 });
+    ], { runs, warmup: 0 });
     await removeTree(root);
 
     const overhead = kilnFig.stats && floor.stats

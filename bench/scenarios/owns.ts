@@ -9,12 +9,21 @@
  * @module
  */
 
-import { type Figure, formatMs, measure, type Row, shift, Skip, summarize, type TargetResult } from "../harness.ts";
+import { compare, formatMs, type Row, Skip, summarize, type TargetResult } from "../harness.ts";
 import { need } from "../peers.ts";
-import { attempt, type BenchContext, count, expectSuccess, kiln, needCommand, run } from "./_common.ts";
+import {
+  attempt,
+  type BenchContext,
+  count,
+  expectSuccess,
+  kiln,
+  minusStartup,
+  needCommand,
+  run,
+  startupContender,
+} from "./_common.ts";
 import type { Scenario } from "./_common.ts";
 import { writeInstalledDb } from "./_data.ts";
-import { measureStartup } from "./startup.ts";
 
 /** Scenario 3. */
 export const scenario: Scenario = {
@@ -35,33 +44,31 @@ export const scenario: Scenario = {
     const manifests = names.map((n) => `${root}/var/db/kiss/installed/${n}/manifest`);
     const env = { KISS_ROOT: root, KISS_CACHE: `${ctx.tmp}/cache` };
 
-    ctx.say("owns: kiln owns");
-    let firstRun: Figure = { label: "kiln owns, first query", skipped: "not measured" };
-    let whole: Figure = { label: "kiln owns", skipped: "not measured" };
-    const derived = await attempt("kiln owns − start-up", async () => {
+    const ownsRun = async () => {
       needCommand("owns");
-      const m = await measure(async () => {
-        const r = expectSuccess(await kiln(["owns", path], env), "kiln owns");
-        if (!r.stdout.includes(owner)) throw new Skip(`kiln owns ${path} did not name ${owner}: ${r.stdout.trim()}`);
-        return r.ms;
-      }, { runs: Math.max(ctx.runs, 5) });
-      whole = { label: "kiln owns", stats: m.stats };
-      firstRun = { label: "kiln owns, first query", stats: summarize([m.first]) };
-      const start = await measureStartup(ctx);
-      return { label: "kiln owns − start-up", stats: shift(m.stats, -start.median) };
-    });
-    if (derived.skipped) whole = firstRun = { label: "kiln owns", skipped: derived.skipped };
-
-    ctx.say("owns: grep -lFx over every manifest");
-    const grep = await attempt("grep -lFx over all manifests", async () => {
-      const bin = need(ctx.peers.grep);
-      const m = await measure(async () => {
-        const r = await run(bin, ["-lFx", path, ...manifests]);
-        if (!r.stdout.includes(`/${owner}/manifest`)) throw new Skip(`grep did not find ${path}`);
-        return r.ms;
-      }, { runs: Math.max(ctx.runs, 5) });
-      return { label: "grep -lFx over all manifests", stats: m.stats };
-    });
+      const r = expectSuccess(await kiln(["owns", path], env), "kiln owns");
+      if (!r.stdout.includes(owner)) throw new Skip(`kiln owns ${path} did not name ${owner}: ${r.stdout.trim()}`);
+      return r.ms;
+    };
+    ctx.say("owns: the first query (builds the index)");
+    const firstRun = await attempt("kiln owns, first query", async () => ({
+      label: "kiln owns, first query",
+      stats: summarize([await ownsRun()]),
+    }));
+    ctx.say("owns: kiln owns, kiln version, grep -lFx over every manifest");
+    const [whole, startup, grep] = await compare([
+      { label: "kiln owns", run: ownsRun },
+      startupContender(),
+      {
+        label: "grep -lFx over all manifests",
+        async run() {
+          const r = await run(need(ctx.peers.grep), ["-lFx", path, ...manifests]);
+          if (!r.stdout.includes(`/${owner}/manifest`)) throw new Skip(`grep did not find ${path}`);
+          return r.ms;
+        },
+      },
+    ], { runs: Math.max(ctx.runs, 5) });
+    const derived = minusStartup(whole, startup, "kiln owns − start-up");
 
     const files = count(packages * filesPer);
     const rows: Row[] = [
@@ -71,7 +78,7 @@ export const scenario: Scenario = {
         case: "look-up only",
         kiln: derived,
         peers: [],
-        note: "the median of `kiln version` (start-up) subtracted from each query",
+        note: "the median of `kiln version` (start-up), measured in the same rounds, subtracted from each query",
       },
       {
         scenario: "3. owns",

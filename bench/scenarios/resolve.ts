@@ -10,11 +10,19 @@
  * @module
  */
 
-import { type Figure, formatMs, measure, type Row, shift, Skip, type TargetResult } from "../harness.ts";
-import { attempt, type BenchContext, count, expectSuccess, importKiln, kiln } from "./_common.ts";
+import { compare, formatMs, measure, type Row, Skip, type TargetResult } from "../harness.ts";
+import {
+  attempt,
+  type BenchContext,
+  count,
+  expectSuccess,
+  importKiln,
+  kiln,
+  minusStartup,
+  startupContender,
+} from "./_common.ts";
 import type { Scenario } from "./_common.ts";
 import { generateRepo } from "../gen_repo.ts";
-import { measureStartup } from "./startup.ts";
 
 interface Libs {
   loadConfig(env: Record<string, string>, flags?: object, cwd?: string, isTerminal?: boolean): unknown;
@@ -58,21 +66,21 @@ export const scenario: Scenario = {
       const env = { KISS_PATH: repo, KISS_ROOT: root, KISS_CACHE: `${ctx.tmp}/cache` };
 
       ctx.say(`resolution: kiln build --dry-run on ${count(n)} packages`);
-      let whole: Figure = { label: "kiln build --dry-run", skipped: "not measured" };
-      const derived = await attempt("dry-run − start-up", async () => {
-        const m = await measure(async () => {
-          const r = expectSuccess(await kiln(["build", "--dry-run", top], env), "kiln build --dry-run");
-          const planned = (r.stdout + r.stderr).split("\n").filter((l) => l.includes("will build package")).length;
-          if (planned !== packages) {
-            throw new Skip(`kiln build --dry-run planned ${planned} packages, expected ${packages}`);
-          }
-          return r.ms;
-        }, { runs: ctx.runs });
-        whole = { label: "kiln build --dry-run", stats: m.stats };
-        const start = await measureStartup(ctx);
-        return { label: "dry-run − start-up", stats: shift(m.stats, -start.median) };
-      });
-      if (derived.skipped) whole = { label: "kiln build --dry-run", skipped: derived.skipped };
+      const [whole, startup] = await compare([
+        {
+          label: "kiln build --dry-run",
+          async run() {
+            const r = expectSuccess(await kiln(["build", "--dry-run", top], env), "kiln build --dry-run");
+            const planned = (r.stdout + r.stderr).split("\n").filter((l) => l.includes("will build package")).length;
+            if (planned !== packages) {
+              throw new Skip(`kiln build --dry-run planned ${planned} packages, expected ${packages}`);
+            }
+            return r.ms;
+          },
+        },
+        startupContender(),
+      ], { runs: ctx.runs });
+      const derived = minusStartup(whole, startup, "dry-run − start-up");
 
       const inProcess = await attempt("resolveBuildPlan (in-process)", async () => {
         const l = await libs();
@@ -93,7 +101,7 @@ export const scenario: Scenario = {
           case: `${count(n)} packages, resolution only`,
           kiln: derived,
           peers: [],
-          note: "the median of `kiln version` (start-up) subtracted from each dry-run",
+          note: "the median of `kiln version` (start-up), measured in the same rounds, subtracted from each dry-run",
         },
         { scenario: "2. resolution", case: `${count(n)} packages, in-process`, kiln: inProcess, peers: [] },
       );

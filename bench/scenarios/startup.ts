@@ -3,39 +3,14 @@
  * installed packages, against the same kiss commands (when `KISS_BIN` is
  * given) and against `deno run` of an empty script (the runtime's own floor).
  *
- * Also exports {@linkcode measureStartup}, which other scenarios subtract
- * from whole-process figures.
- *
  * @module
  */
 
-import {
-  compare,
-  type Contender,
-  formatMs,
-  measure,
-  type Row,
-  Skip,
-  type Stats,
-  type TargetResult,
-} from "../harness.ts";
+import { compare, type Contender, formatMs, type Row, Skip, type TargetResult } from "../harness.ts";
 import { need } from "../peers.ts";
-import { type BenchContext, expectSuccess, kiln, run } from "./_common.ts";
+import { expectSuccess, kiln, run } from "./_common.ts";
 import type { Scenario } from "./_common.ts";
 import { writeInstalledDb } from "./_data.ts";
-
-let startup: Stats | undefined;
-
-/** Start-up of a kiln process (`kiln version`), measured once per bench run. */
-export async function measureStartup(ctx: BenchContext): Promise<Stats> {
-  if (startup) return startup;
-  const m = await measure(async () => expectSuccess(await kiln(["version"], {}), "kiln version").ms, {
-    runs: Math.max(ctx.runs, 5),
-    warmup: 2,
-  });
-  startup = m.stats;
-  return startup;
-}
 
 /** Scenario 5. */
 export const scenario: Scenario = {
@@ -115,7 +90,6 @@ export const scenario: Scenario = {
         met: version.stats.median < 50,
       });
     } else targets.push({ target, reason: version.skipped });
-    if (version.stats) startup = version.stats;
     return { rows, targets };
   },
 };

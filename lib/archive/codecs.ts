@@ -131,14 +131,14 @@ export async function decodeBytes(format: Compression, bytes: Uint8Array, name: 
     switch (format) {
       case "gz": {
         const z = await zlib();
-        return view(await callback<Uint8Array>((done) => z.gunzip(bytes, done)));
+        return view(await callback<Uint8Array>((done) => z.gunzip(bytes, { chunkSize: 1 << 20 }, done)));
       }
       case "zst": {
         // Synchronous: see SyncChunker for why.
         const z = await zlib();
         const frames = zstdFrames(bytes);
-        if (frames.length === 1) return view(z.zstdDecompressSync(frames[0]));
-        return concat(frames.map((frame) => z.zstdDecompressSync(frame)));
+        if (frames.length === 1) return view(z.zstdDecompressSync(frames[0], { chunkSize: 1 << 20 }));
+        return concat(frames.map((frame) => z.zstdDecompressSync(frame, { chunkSize: 1 << 20 })));
       }
       case "xz":
         return await collect(await xzStream(oneChunk(bytes)));
@@ -279,7 +279,7 @@ async function* zstdStream(input: ReadableStream<Uint8Array>, z: Zlib): AsyncGen
       // Pieces are views into `chunk`, which the source may reuse: keep copies.
       if (piece.bytes.length > 0) frame.push(piece.bytes.slice());
       if (!piece.last) continue;
-      const out = z.zstdDecompressSync(frame.length === 1 ? frame[0] : concat(frame));
+      const out = z.zstdDecompressSync(frame.length === 1 ? frame[0] : concat(frame), { chunkSize: 1 << 20 });
       frame = [];
       for (let pos = 0; pos < out.length; pos += 1 << 20) yield view(out.subarray(pos, pos + (1 << 20)));
     }

@@ -60,7 +60,12 @@ export function decodeName(bytes: Uint8Array): string {
       break;
     }
   }
-  if (ascii) return latin1.decode(bytes);
+  if (ascii) {
+    if (bytes.length > 64) return latin1.decode(bytes);
+    let text = "";
+    for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]);
+    return text;
+  }
   try {
     return utf8.decode(bytes);
   } catch {
@@ -131,6 +136,24 @@ export function checksums(block: Uint8Array, offset: number): [number, number] {
   return [unsigned, unsigned - 256 * high];
 }
 
+/** The unsigned sum of a header block's bytes, 4 bytes at a time when the block is aligned. */
+function byteSum(block: Uint8Array, offset: number): number {
+  const start = block.byteOffset + offset;
+  if (start % 4 !== 0) {
+    let sum = 0;
+    for (let i = offset, end = offset + BLOCK; i < end; i++) sum += block[i];
+    return sum;
+  }
+  const words = new Uint32Array(block.buffer, start, BLOCK / 4);
+  // Two 16-bit lanes of byte sums: at most 2 × 255 × 128 per lane, no overflow.
+  let lanes = 0;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    lanes += (w & 0x00ff00ff) + ((w >>> 8) & 0x00ff00ff);
+  }
+  return (lanes & 0xffff) + (lanes >>> 16);
+}
+
 /** True when the stored checksum matches the header's contents. */
 export function checksumMatches(block: Uint8Array, offset: number): boolean {
   let stored: number;
@@ -139,8 +162,11 @@ export function checksumMatches(block: Uint8Array, offset: number): boolean {
   } catch {
     return false;
   }
-  const [unsigned, signed] = checksums(block, offset);
-  return stored === unsigned || stored === signed;
+  let unsigned = byteSum(block, offset);
+  const cs = offset + FIELD.checksum[0];
+  for (let i = cs; i < cs + 8; i++) unsigned += 0x20 - block[i];
+  if (stored === unsigned) return true;
+  return stored === checksums(block, offset)[1];
 }
 
 /** True when the header carries a POSIX `ustar\0` magic (whose prefix field holds a path prefix). */

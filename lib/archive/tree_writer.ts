@@ -115,8 +115,7 @@ export class TreeWriter {
       let written = 0;
       while (written < body.length) written += file.writeSync(body.subarray(written));
       if ((perm & ~this.#umask) !== perm) Deno.chmodSync(full, perm);
-      const when = new Date(mtime * 1000);
-      file.utimeSync(when, when);
+      file.utimeSync(mtime, mtime);
     } finally {
       file.close();
     }
@@ -187,8 +186,7 @@ export class TreeWriter {
     for (const { path, mode, mtime } of dirs) {
       const full = this.#full(path);
       if (mode !== (WORKING_DIR_MODE & ~this.#umask)) Deno.chmodSync(full, mode);
-      const when = new Date(mtime * 1000);
-      Deno.utimeSync(full, when, when);
+      Deno.utimeSync(full, mtime, mtime);
     }
   }
 }

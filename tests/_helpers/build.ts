@@ -224,6 +224,18 @@ cp prog.conf "$1/etc/"
     "files/prog.c": PROG_C,
     "files/prog.conf": "greeting = hello\n",
   },
+  // Links libfoo without declaring it: found from DT_NEEDED when libfoo is installed.
+  "uses-foo": {
+    dialect: "community",
+    version: "1 1\n",
+    sources: "files/prog.c\n",
+    build: `#!/bin/sh -e
+"$CC" $CFLAGS -o uses-foo prog.c -lfoo
+mkdir -p "$1/usr/bin"
+cp uses-foo "$1/usr/bin/"
+`,
+    "files/prog.c": PROG_C,
+  },
   broken: {
     version: "1 1\n",
     build: `#!/bin/sh -e

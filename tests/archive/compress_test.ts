@@ -116,6 +116,27 @@ Deno.test("concatenated members/streams decompress to the concatenation", async 
   }
 });
 
+Deno.test("zstd: skippable frames are passed over, a frame cut at a boundary is an error", async () => {
+  const a = DATA.subarray(0, 100_000);
+  const pa = await tool(TOOLS.zst.c, a);
+  const skippable = Uint8Array.of(0x5e, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 1, 2, 3);
+  const joined = new Uint8Array(skippable.length * 2 + pa.length);
+  joined.set(skippable);
+  joined.set(pa, skippable.length);
+  joined.set(skippable, skippable.length + pa.length);
+  assert.deepEqual(await decompress(joined), a);
+  assert.deepEqual(await viaStream(joined, 5), a);
+  // Only the first 4 bytes of a second frame: the data ends inside a frame.
+  const cut = new Uint8Array(pa.length + 4);
+  cut.set(pa);
+  cut.set(pa.subarray(0, 4), pa.length);
+  await assert.rejects(() => decompress(cut, "cut.zst"), isKilnError("cut.zst", "cut short"));
+  await assert.rejects(
+    () => new Response(decompressStream(ReadableStream.from([cut]), "cut.zst")).bytes(),
+    isKilnError("cut.zst", "cut short"),
+  );
+});
+
 Deno.test("lzma with a known size in its header (lzma tool) and lzip multi-member with small dictionary", async () => {
   await withTempDir(async (dir) => {
     // `xz --format=lzma` writes an unknown size; a file compressed by name gets the same header.

@@ -198,7 +198,7 @@ Deno.test("damaged archives: truncation, checksum, end marker, junk — KilnErro
     ["checksum", corruptHeader(good, 1536), ["checksum", "offset 1536", "after pkg/a"]],
     ["not a tar", new TextEncoder().encode("just some text\n".repeat(100)), ["checksum", "offset 0"]],
   ];
-  for (const [what, bytes, includes] of cases) {
+  for (const [, bytes, includes] of cases) {
     assertThrowsKiln(() => [...parseTar(bytes, { name: "zlib.tar" })], "zlib.tar", ...includes);
     await assertAsyncThrowsKiln(
       async () => {
@@ -207,7 +207,6 @@ Deno.test("damaged archives: truncation, checksum, end marker, junk — KilnErro
       "zlib.tar",
       ...includes,
     );
-    assert.ok(what);
   }
 });
 
@@ -227,12 +226,10 @@ Deno.test("refused entries: sparse, unknown type, .., absolute names, hard links
   const unknown = writeTar([fileItem("a", "x")]);
   unknown[156] = "Q".charCodeAt(0);
   // Fix the checksum so that only the type is wrong.
-  const fixed = writeTar([{ entry: entry("a", { size: 1 }), body: new Uint8Array(1) }]);
   let sum = 0;
   for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : unknown[i];
   unknown.set(new TextEncoder().encode(sum.toString(8).padStart(6, "0") + "\0 "), 148);
   assertThrowsKiln(() => [...parseTar(unknown, { name: "u.tar" })], `unknown entry type "Q"`, "u.tar");
-  assert.ok(fixed.length > 0);
 
   const malicious = maliciousArchives();
   assertThrowsKiln(() => [...parseTar(malicious["dot-dot"], { name: "m.tar" })], "unsafe entry", "top/../../escaped");

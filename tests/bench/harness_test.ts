@@ -88,12 +88,27 @@ Deno.test("bench: compare interleaves the contenders round by round and drops a 
   assert.deepEqual(figures[2].stats, summarize([30, 30]));
 });
 
+Deno.test("bench: compare runs fewer rounds when the first round eats the budget", async () => {
+  let calls = 0;
+  const [f] = await compare([{
+    label: "f",
+    run: () => {
+      calls++;
+      const until = performance.now() + 20;
+      while (performance.now() < until) { /* a 20 ms round */ }
+      return 20;
+    },
+  }], { warmup: 1, runs: 9, budgetMs: 30 });
+  assert.equal(calls, 3, "one warm-up round, then the floor of 2 timed rounds");
+  assert.equal(f.stats?.runs, 2);
+});
+
 Deno.test("bench: compare keeps the single first run of a slow contender, and other errors propagate", async () => {
   let slow = 0;
   const [fast, once] = await compare([
     { label: "fast", run: () => 1 },
-    { label: "slow", run: () => (++slow, 9000) },
-  ], { warmup: 1, runs: 3, slowMs: 5000 });
+    { label: "slow", run: () => (++slow, 9000), slowMs: 5000 },
+  ], { warmup: 1, runs: 3 });
   assert.equal(slow, 1);
   assert.deepEqual(once.stats, summarize([9000]));
   assert.equal(fast.stats?.runs, 3);

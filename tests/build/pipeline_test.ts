@@ -97,6 +97,22 @@ Deno.test({
       assert.deepEqual(logs, [], "logs of successful builds are removed");
       // Stripped: no symbol table left in the installed program.
       assert.doesNotMatch(await mustRun("readelf", ["-S", `${repo.root}/usr/bin/prog`]), /\.symtab/);
+
+      // A package that links the installed libfoo without declaring it gets it added.
+      const undeclared = await kiln(["build", "uses-foo"], env);
+      assert.equal(undeclared.code, 0, undeclared.stderr);
+      assert.ok(
+        undeclared.stderr.includes("[INFO] added dependency libfoo of uses-foo (usr/bin/uses-foo needs libfoo.so.1)"),
+        undeclared.stderr,
+      );
+      const usesFoo = `${repo.cache}/bin/uses-foo@1-1.tar.zst`;
+      assert.equal(await mustRun("tar", ["-xOaf", usesFoo, `./${DB_PATH}/uses-foo/depends`]), "libfoo\n");
+      // The archive is whole: its manifest lists the new depends file, and it installs.
+      const usesManifest = await mustRun("tar", ["-xOaf", usesFoo, `./${DB_PATH}/uses-foo/manifest`]);
+      assert.ok(usesManifest.split("\n").includes(`/${DB_PATH}/uses-foo/depends`), usesManifest);
+      const installed = await kiln(["install", usesFoo], env);
+      assert.equal(installed.code, 0, installed.stderr);
+      assert.equal(await Deno.readTextFile(`${repo.root}/${DB_PATH}/uses-foo/depends`), "libfoo\n");
     }),
 });
 
