@@ -10,6 +10,8 @@
  * @module
  */
 
+import type { Machine } from "./peers.ts";
+
 /** Thrown by a scenario when something it measures is not there; the reason goes into the report. */
 export class Skip extends Error {
   constructor(reason: string) {
@@ -315,41 +317,6 @@ export function renderTargets(targets: readonly TargetResult[]): string {
   const out = ["| target | measured | status |", "|---|---|---|"];
   for (const t of targets) out.push(`| ${cell(t.target)} | ${cell(t.measured ?? "—")} | ${cell(targetStatus(t))} |`);
   return out.join("\n");
-}
-
-/** The machine a run was made on (no host names, no paths). */
-export interface Machine {
-  readonly cores: number;
-  readonly memoryGiB: number;
-  readonly kernel: string;
-  readonly os: string;
-  readonly cpu: string;
-  readonly deno: string;
-  readonly v8: string;
-}
-
-function firstMatch(text: string, re: RegExp): string | undefined {
-  return text.match(re)?.[1]?.trim();
-}
-
-/** Describe this machine from Deno's APIs, `/proc/cpuinfo` and `/etc/os-release`. */
-export function machineInfo(): Machine {
-  const read = (p: string) => {
-    try {
-      return Deno.readTextFileSync(p);
-    } catch {
-      return "";
-    }
-  };
-  return {
-    cores: navigator.hardwareConcurrency,
-    memoryGiB: Math.round(Deno.systemMemoryInfo().total / 2 ** 30 * 10) / 10,
-    kernel: Deno.osRelease(),
-    os: firstMatch(read("/etc/os-release"), /^PRETTY_NAME="?([^"\n]*)"?$/m) ?? Deno.build.os,
-    cpu: firstMatch(read("/proc/cpuinfo"), /^model name\s*:\s*(.*)$/m) ?? Deno.build.arch,
-    deno: Deno.version.deno,
-    v8: Deno.version.v8,
-  };
 }
 
 /** Everything that goes into `BENCHMARKS.md`. */

@@ -16,17 +16,8 @@
  * @module
  */
 
-import {
-  formatMs,
-  machineInfo,
-  renderReport,
-  renderRows,
-  renderTargets,
-  type Row,
-  Skip,
-  type TargetResult,
-} from "./harness.ts";
-import { findPeers, peerVersions } from "./peers.ts";
+import { formatMs, renderReport, renderRows, renderTargets, type Row, Skip, type TargetResult } from "./harness.ts";
+import { findPeers, machineInfo, peerVersions } from "./peers.ts";
 import { type BenchContext, findDenoDir, kiln, removeTree, REPO, type Scenario } from "./scenarios/_common.ts";
 import { scenario as install } from "./scenarios/install.ts";
 import { scenario as resolve } from "./scenarios/resolve.ts";
@@ -53,15 +44,15 @@ function selected(only: string | undefined): readonly Scenario[] {
   return SCENARIOS.filter((s) => ids.has(s.id));
 }
 
+/** Every skip reason once, with the figures it cost. */
 function skippedLines(rows: readonly Row[], targets: readonly TargetResult[]): string[] {
-  const out: string[] = [];
+  const byReason = new Map<string, string[]>();
+  const add = (reason: string, where: string) => byReason.set(reason, [...(byReason.get(reason) ?? []), where]);
   for (const row of rows) {
-    for (const f of [row.kiln, ...row.peers]) {
-      if (f.skipped) out.push(`${row.scenario}, ${row.case}, ${f.label}: ${f.skipped}`);
-    }
+    for (const f of [row.kiln, ...row.peers]) if (f.skipped) add(f.skipped, `${row.scenario}, ${row.case}: ${f.label}`);
   }
-  for (const t of targets) if (t.met === undefined && t.reason) out.push(`target "${t.target}": ${t.reason}`);
-  return [...new Set(out)];
+  for (const t of targets) if (t.met === undefined && t.reason) add(t.reason, `target "${t.target}"`);
+  return [...byReason].map(([reason, where]) => `${reason} — ${[...new Set(where)].join("; ")}`);
 }
 
 async function main(): Promise<number> {

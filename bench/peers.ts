@@ -1,5 +1,6 @@
 /**
- * The peers kiln is measured against: GNU tar and zstd (the floor for
+ * What the bench runs on and against: the machine, and the peers kiln is
+ * measured against: GNU tar and zstd (the floor for
  * install), pacman (Debian's `pacman-package-manager`), `sha256sum` and
  * `b3sum`, `unshare` and `cp -al` (sandbox set-up), `grep` (kiss's `owns`),
  * and the kiss shell script when `KISS_BIN` names it.
@@ -172,4 +173,39 @@ export function peerVersions(peers: Peers): [string, string][] {
 export function need(peer: Peer): string {
   if (!peer.path) throw new Skip(`${peer.name}: ${peer.missing ?? "missing"}`);
   return peer.path;
+}
+
+/** The machine a run was made on (no host names, no paths). */
+export interface Machine {
+  readonly cores: number;
+  readonly memoryGiB: number;
+  readonly kernel: string;
+  readonly os: string;
+  readonly cpu: string;
+  readonly deno: string;
+  readonly v8: string;
+}
+
+function firstMatch(text: string, re: RegExp): string | undefined {
+  return text.match(re)?.[1]?.trim();
+}
+
+/** Describe this machine from Deno's APIs, `/proc/cpuinfo` and `/etc/os-release`. */
+export function machineInfo(): Machine {
+  const read = (p: string) => {
+    try {
+      return Deno.readTextFileSync(p);
+    } catch {
+      return "";
+    }
+  };
+  return {
+    cores: navigator.hardwareConcurrency,
+    memoryGiB: Math.round(Deno.systemMemoryInfo().total / 2 ** 30 * 10) / 10,
+    kernel: Deno.osRelease(),
+    os: firstMatch(read("/etc/os-release"), /^PRETTY_NAME="?([^"\n]*)"?$/m) ?? Deno.build.os,
+    cpu: firstMatch(read("/proc/cpuinfo"), /^model name\s*:\s*(.*)$/m) ?? Deno.build.arch,
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+  };
 }

@@ -132,14 +132,11 @@ export function expectSuccess(r: ProcessResult, what: string): ProcessResult {
   return r;
 }
 
-/** True when a kiln command module exists (`lib/cli/cmd/<name>.ts`). */
-export function hasCommand(name: string): boolean {
-  return exists(`${REPO}/lib/cli/cmd/${name}.ts`);
-}
-
-/** Throws a {@linkcode Skip} unless the command module exists. */
+/** Throws a {@linkcode Skip} unless the command module exists (`lib/cli/cmd/<name>.ts`). */
 export function needCommand(name: string): void {
-  if (!hasCommand(name)) throw new Skip(`kiln ${name} is not there yet (lib/cli/cmd/${name}.ts missing)`);
+  if (!exists(`${REPO}/lib/cli/cmd/${name}.ts`)) {
+    throw new Skip(`kiln ${name} is not there yet (lib/cli/cmd/${name}.ts missing)`);
+  }
 }
 
 /** True when `path` exists (without following a final symlink). */
@@ -166,39 +163,6 @@ export async function importKiln<T>(relative: string): Promise<T> {
   } catch (err) {
     throw new Skip(`${relative} does not load: ${(err as Error).message.split("\n")[0]}`);
   }
-}
-
-/** The function `name` exported by `mod`, or a {@linkcode Skip} naming the module that lacks it. */
-export function exported<F>(mod: Record<string, unknown>, name: string, where: string): F {
-  const value = mod[name];
-  if (typeof value !== "function" && typeof value !== "object") {
-    throw new Skip(`${where} does not export ${name}`);
-  }
-  return value as F;
-}
-
-/** Find the first module under `dir` (a directory of kiln's tree) exporting `name`. */
-export async function findExport<F>(dir: string, name: string): Promise<{ fn: F; module: string }> {
-  const abs = `${REPO}/${dir}`;
-  let names: string[];
-  try {
-    names = [...Deno.readDirSync(abs)].filter((e) => e.isFile && e.name.endsWith(".ts")).map((e) => e.name).sort();
-  } catch {
-    throw new Skip(`${dir}/ is not there yet`);
-  }
-  for (const file of names) {
-    const rel = `${dir}/${file}`;
-    let mod: Record<string, unknown>;
-    try {
-      mod = await importKiln<Record<string, unknown>>(rel);
-    } catch {
-      continue;
-    }
-    if (typeof mod[name] === "function" || (typeof mod[name] === "object" && mod[name] !== null)) {
-      return { fn: mod[name] as F, module: rel };
-    }
-  }
-  throw new Skip(`no module in ${dir}/ exports ${name}`);
 }
 
 /** Remove a directory tree, ignoring a missing one. */

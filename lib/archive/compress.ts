@@ -50,6 +50,10 @@ function looksLikeLzmaAlone(bytes: Uint8Array): boolean {
 export function detectCompression(bytes: Uint8Array): Compression | "none" {
   if (startsWith(bytes, [0x1f, 0x8b])) return "gz";
   if (startsWith(bytes, [0x28, 0xb5, 0x2f, 0xfd])) return "zst";
+  // A zstd skippable frame (magic 0x184D2A50–5F) may come first.
+  if (bytes.length >= 4 && (bytes[0] & 0xf0) === 0x50 && bytes[1] === 0x2a && bytes[2] === 0x4d && bytes[3] === 0x18) {
+    return "zst";
+  }
   if (startsWith(bytes, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) return "xz";
   if (startsWith(bytes, [0x42, 0x5a, 0x68]) && bytes[3] >= 0x31 && bytes[3] <= 0x39) return "bz2";
   if (startsWith(bytes, [0x4c, 0x5a, 0x49, 0x50])) return "lz";

@@ -7,9 +7,10 @@
  * are built, so that what follows can use them.
  *
  * Explicit packages are installed after the build as kiss does it: on a
- * terminal kiln asks first; with `-y` it installs without asking; with
- * `KISS_PROMPT=0` (kiss's meaning) or when standard input is not a terminal
- * it builds only and prints where each archive is.
+ * terminal kiln asks first; with `-y` or `KISS_PROMPT=0` (kiss's prompt then
+ * answers yes by itself) it installs without asking; when standard input is
+ * not a terminal and prompts are on, it builds only and prints where each
+ * archive is (kiss would stop at the unanswerable prompt).
  *
  * The run's work directory `<KISS_TMPDIR or cache/proc>/<pid>` is removed at
  * the end, after a failure too, unless `KISS_DEBUG` is set.
@@ -148,8 +149,7 @@ async function installExplicit(
   const { config, log } = ctx;
   const names = waiting.map((p) => p.name).join(" ");
   let install: boolean;
-  if (config.env.KISS_PROMPT === "0") install = false;
-  else if (!config.prompt) install = true;
+  if (!config.prompt) install = true;
   else if (canAsk(config)) install = await ask(`install built packages? [${names}]`, log);
   else install = false;
   if (!install) {

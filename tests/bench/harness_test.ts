@@ -4,7 +4,6 @@ import {
   formatMs,
   formatRatio,
   formatStats,
-  machineInfo,
   measure,
   perUnit,
   ratio,
@@ -18,7 +17,7 @@ import {
   targetStatus,
   throughput,
 } from "../../bench/harness.ts";
-import { parseVersion } from "../../bench/peers.ts";
+import { machineInfo, parseVersion } from "../../bench/peers.ts";
 
 Deno.test("bench: summarize gives the median, min and max of odd and even counts", () => {
   assert.deepEqual(summarize([5, 1, 3]), { runs: 3, median: 3, min: 1, max: 5 });
