@@ -100,7 +100,7 @@ async function makeTree(root: string, files: number): Promise<void> {
   for (let i = 0; i < files; i++) {
     const dir = `${root}/pkg-1.0/d${Math.floor(i / 200)}`;
     if (i % 200 === 0) await Deno.mkdir(dir, { recursive: true });
-    seed = (seed * 1103515245 + 12345) >>> 0;
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
     const size = seed % 4096;
     const body = i % 2 ? text.subarray(0, size) : crypto.getRandomValues(new Uint8Array(size));
     await Deno.writeFile(`${dir}/f${i}.c`, body, { mode: i % 10 ? 0o644 : 0o755 });
@@ -137,20 +137,36 @@ export async function benchExtract(options: ExtractBenchOptions = {}): Promise<E
   }
 }
 
-/** Data that compresses like a source tree: text, repeats at many distances, and some noise. */
+/** A small, well-mixed pseudo-random generator (mulberry32): the same numbers on every run. */
+function mulberry32(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) >>> 0;
+    let t = seed;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+/** Data that compresses like a source tree (3–4× with xz): words from a vocabulary, with some binary noise. */
 function sampleData(bytes: number): Uint8Array {
+  const next = mulberry32(99);
+  const encoder = new TextEncoder();
+  const vocabulary: Uint8Array[] = [];
+  for (let w = 0; w < 2048; w++) {
+    let word = "";
+    for (let n = 2 + (next() % 9); n > 0; n--) word += String.fromCharCode(97 + (next() % 26));
+    vocabulary.push(encoder.encode(word + " ;,.(){}\n"[next() % 9]));
+  }
   const out = new Uint8Array(bytes);
-  const words = new TextEncoder().encode("static int parse(const char *s, size_t n) { if (!s) return -1; } ");
-  let seed = 99;
-  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 8;
   for (let i = 0; i < bytes;) {
-    const kind = next() % 4;
-    const n = 16 + (next() % 512);
-    for (let j = 0; j < n && i < bytes; j++, i++) {
-      if (kind < 2) out[i] = words[(i + j) % words.length];
-      else if (kind === 2 && i > 1 << 16) out[i] = out[i - 1 - (next() % (1 << 16))];
-      else out[i] = next() & 0xff;
+    if (next() % 64 === 0) {
+      for (let n = 16 + (next() % 64); n > 0 && i < bytes; n--) out[i++] = next() & 0xff;
+      continue;
     }
+    const r = next() % 2048;
+    const word = vocabulary[(r * r) >>> 11];
+    for (let j = 0; j < word.length && i < bytes; j++) out[i++] = word[j];
   }
   return out;
 }

@@ -1,7 +1,7 @@
 /**
  * Scenario 3: `kiln owns PATH` on a root with 1,000 installed packages
  * holding 200,000 files, against `grep -lFx PATH …/installed/*\/manifest`
- * (what kiss's `owns` does).
+ * (what kiss's `owns` does). The database comes from `bench/owns.ts`.
  *
  * kiln answers from its owner index; the first query builds that index and is
  * reported on its own row.
@@ -23,7 +23,7 @@ import {
   startupContender,
 } from "./_common.ts";
 import type { Scenario } from "./_common.ts";
-import { writeInstalledDb } from "./_data.ts";
+import { writeDatabase } from "../owns.ts";
 
 /** Scenario 3. */
 export const scenario: Scenario = {
@@ -36,12 +36,10 @@ export const scenario: Scenario = {
     const filesPer = 200;
     const root = `${ctx.tmp}/root`;
     ctx.say(`owns: writing ${count(packages)} installed packages of ${filesPer} files`);
-    const names = writeInstalledDb(root, packages, filesPer);
-    const owner = names[Math.floor(packages / 2)];
-    const path = `/usr/lib/${owner}/d3/f0103.so`;
-    Deno.mkdirSync(`${root}/usr/lib/${owner}/d3`, { recursive: true });
-    Deno.writeTextFileSync(`${root}${path}`, "");
-    const manifests = names.map((n) => `${root}/var/db/kiss/installed/${n}/manifest`);
+    // The install area's generator: pkg0000… with `filesPer` files each, and one file of the middle package on disk.
+    const { path, owner } = writeDatabase(root, packages, filesPer);
+    const installed = `${root}/var/db/kiss/installed`;
+    const manifests = [...Deno.readDirSync(installed)].map((e) => `${installed}/${e.name}/manifest`).sort();
     const env = { KISS_ROOT: root, KISS_CACHE: `${ctx.tmp}/cache` };
 
     const ownsRun = async () => {

@@ -46,24 +46,3 @@ export function parentPath(path: string): string {
   const slash = path.lastIndexOf("/");
   return slash < 0 ? "." : path.slice(0, slash);
 }
-
-/**
- * Resolves a symbolic link's target against the directory holding the link,
- * both relative to the extraction root. Returns the clean path it points to,
- * or `undefined` when it points outside the root (absolute, or `..` past the
- * top).
- */
-export function resolveLinkTarget(linkDir: string, target: string): string | undefined {
-  if (target.startsWith("/")) return undefined;
-  const parts = linkDir === "." ? [] : linkDir.split("/");
-  for (const part of target.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (parts.length === 0) return undefined;
-      parts.pop();
-    } else {
-      parts.push(part);
-    }
-  }
-  return parts.length === 0 ? "." : parts.join("/");
-}

@@ -12,11 +12,21 @@ import {
 import { writeTar } from "../../lib/archive/tar.ts";
 import { fileItem, have, run, withTempDir } from "../_helpers/archive.ts";
 
+/** A small, well-mixed pseudo-random generator (mulberry32): the same numbers on every run. */
+function mulberry32(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) >>> 0;
+    let t = seed;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
 /** ~1.5 MB that compresses somewhat: text runs, repeats at many distances, noise. */
 function sample(): Uint8Array {
   const out = new Uint8Array(1_500_000);
-  let seed = 12345;
-  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 16;
+  const next = mulberry32(12345);
   const words = new TextEncoder().encode("kiln builds packages from source in a sandbox; zlib pigz musl busybox ");
   for (let i = 0; i < out.length;) {
     const kind = next() % 3;
@@ -154,6 +164,9 @@ Deno.test("lzma with a known size in its header (lzma tool) and lzip multi-membe
     await run("lzip", ["-k", "-s", "4KiB", "-b", "100KiB", `${dir}/d`]);
     sameBytes(await decompress(await Deno.readFile(`${dir}/d.lz`)), DATA.subarray(0, 300_000));
   });
+  // Other literal/position parameters than the defaults.
+  const odd = await tool(["xz", "--format=lzma", "--lzma1=preset=6,lc=1,lp=2,pb=1", "-c"], DATA.subarray(0, 200_000));
+  sameBytes(await decompress(odd), DATA.subarray(0, 200_000), "lc=1 lp=2 pb=1");
   // A hand-made .lzma header with a known size before the same raw data.
   const packed = await tool(TOOLS.lzma.c, DATA.subarray(0, 50_000));
   const sized = packed.slice();

@@ -225,6 +225,15 @@ Deno.test("extractSource: broken, truncated, non-tar and missing archives are Ki
   });
 });
 
+Deno.test("extractSource: the format is told by the bytes, not by the name", async () => {
+  await withTempDir(async (dir) => {
+    const tar = writeTar([fileItem("pkg-1/a", "zstd inside\n")]);
+    await Deno.writeFile(`${dir}/misnamed.tar.gz`, (await run("zstd", ["-q", "-c"], { stdin: tar })).stdout);
+    await extractSource(`${dir}/misnamed.tar.gz`, `${dir}/build`);
+    assert.equal(await Deno.readTextFile(`${dir}/build/a`), "zstd inside\n");
+  });
+});
+
 Deno.test("isArchiveName matches kiss's patterns", () => {
   for (const name of ["a.tar", "a-1.2.tar.gz", "a.tar.xz", "a.tar.zst", "a.tar.lzma", "a.tgz", "a.txz", "a.tbz"]) {
     assert.ok(isArchiveName(name), name);
