@@ -204,7 +204,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "pipeline: without a terminal to ask, explicit packages are built, not installed; a missing package stops before work",
+  name:
+    "pipeline: without a terminal to ask, explicit packages are built, not installed; a missing package stops before work",
   ...opts,
   fn: () =>
     withTempDir(async (dir) => {
