@@ -58,6 +58,9 @@ async function main(argv: string[]): Promise<number> {
     if (!found) {
       throw new UsageError(`unknown command '${name}'`, "run 'kiln help' for the list of commands");
     }
+    if (values.jobs !== undefined && !/^[0-9]+$/.test(values.jobs)) {
+      throw new UsageError(`-j ${values.jobs} is not a number of jobs`, "give -j a whole number of 1 or more");
+    }
     const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
     const config = loadConfig(
       Deno.env.toObject(),
