@@ -66,9 +66,13 @@ export function findExecutable(name: string, path = Deno.env.get("PATH") ?? "/us
   return undefined;
 }
 
-async function output(cmd: string, args: string[]): Promise<{ code: number; text: string }> {
+async function output(
+  cmd: string,
+  args: string[],
+  env?: Record<string, string>,
+): Promise<{ code: number; text: string }> {
   try {
-    const r = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", stdin: "null" }).output();
+    const r = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped", stdin: "null" }).output();
     const dec = new TextDecoder();
     return { code: r.code, text: dec.decode(r.stdout) + dec.decode(r.stderr) };
   } catch (err) {
@@ -140,8 +144,15 @@ async function kissPeer(bin: string | undefined): Promise<Peer> {
     return { name: "kiss", missing: `KISS_BIN ${bin} does not exist` };
   }
   path = Deno.realPathSync(path);
-  const v = await output(path, ["version"]);
-  return { name: "kiss", path, version: parseVersion(v.text) };
+  // kiss needs LOGNAME, and makes its cache directories even for `kiss version`: give it a throw-away one.
+  const scratch = await Deno.makeTempDir({ prefix: "kiln-bench-kiss-" });
+  try {
+    const env = { LOGNAME: "root", XDG_CACHE_HOME: scratch, KISS_ROOT: `${scratch}/root` };
+    const v = await output(path, ["version"], env);
+    return { name: "kiss", path, version: parseVersion(v.text) };
+  } finally {
+    await Deno.remove(scratch, { recursive: true });
+  }
 }
 
 /** Find (and where allowed, install) every peer. */

@@ -174,6 +174,15 @@ export async function removeTree(path: string): Promise<void> {
   }
 }
 
+/**
+ * Flush the file system holding `path` (`sync -f`), untimed, so that the next
+ * timed run does not pay for the writes and deletions of the one before
+ * (ext4 commits and discards them in the background, slowing file creation).
+ */
+export async function settle(path: string): Promise<void> {
+  await run("sync", ["-f", path]);
+}
+
 /** `1,000` style numbers for case names. */
 export function count(n: number): string {
   return n.toLocaleString("en-US");

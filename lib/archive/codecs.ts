@@ -16,6 +16,7 @@ import { KilnError } from "../errors.ts";
 import { filterBytes, type FilterJob, filterStream } from "./cli_filter.ts";
 import { throughNode } from "./node_stream.ts";
 import { ZstdSplitter } from "./zstd_frames.ts";
+import { decodeZstdShared } from "./zstd_shared.ts";
 
 /** zstd level of package archives (the zstd tool's default, as kiss's `zstd -z`). */
 export const ZSTD_LEVEL = 3;
@@ -131,14 +132,18 @@ export async function decodeBytes(format: Compression, bytes: Uint8Array, name: 
     switch (format) {
       case "gz": {
         const z = await zlib();
-        return view(await callback<Uint8Array>((done) => z.gunzip(bytes, { chunkSize: 1 << 20 }, done)));
+        const chunkSize = outputChunk(gzipSizeHint(bytes));
+        return view(await callback<Uint8Array>((done) => z.gunzip(bytes, { chunkSize }, done)));
       }
       case "zst": {
-        // Synchronous: see SyncChunker for why.
+        // Synchronous and frame by frame: see zstdStream for why. Into shared memory where it can be done.
         const z = await zlib();
         const frames = zstdFrames(bytes);
-        if (frames.length === 1) return view(z.zstdDecompressSync(frames[0], { chunkSize: 1 << 20 }));
-        return concat(frames.map((frame) => z.zstdDecompressSync(frame, { chunkSize: 1 << 20 })));
+        const shared = decodeZstdShared(z, frames);
+        if (shared !== undefined) return shared;
+        const decode = (f: { bytes: Uint8Array; bound: number }) =>
+          view(z.zstdDecompressSync(f.bytes, { chunkSize: outputChunk(f.bound) }));
+        return frames.length === 1 ? decode(frames[0]) : concat(frames.map(decode));
       }
       case "xz":
         return await collect(await xzStream(oneChunk(bytes)));
@@ -255,12 +260,58 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** The frames of whole zstd data (skippable frames dropped). */
-function zstdFrames(bytes: Uint8Array): Uint8Array[] {
+/** The frames of whole zstd data (skippable frames dropped), each with a bound of its decompressed size. */
+function zstdFrames(bytes: Uint8Array): { bytes: Uint8Array; bound: number }[] {
   const splitter = new ZstdSplitter();
   const pieces = splitter.push(bytes);
   splitter.finish();
-  return pieces.map((p) => p.bytes);
+  return pieces.map((p) => ({ bytes: p.bytes, bound: p.bound ?? 0 }));
+}
+
+/**
+ * How many bytes compressed data of `format` decompresses to at most, as far
+ * as its headers tell without decoding (zstd: frame and block headers; gzip:
+ * its trailer, exact for a single member) — a hint for sizing buffers,
+ * `undefined` when the format or the data gives none. `frames` is the
+ * number of zstd frames (1 for gzip).
+ */
+export function decodedSizeHint(
+  format: Compression,
+  bytes: Uint8Array,
+): { bound: number; frames: number } | undefined {
+  try {
+    if (format === "gz") return { bound: gzipSizeHint(bytes), frames: 1 };
+    if (format === "zst") {
+      const frames = zstdFrames(bytes);
+      return { bound: frames.reduce((n, f) => n + f.bound, 0), frames: frames.length };
+    }
+  } catch { /* damaged: the decoder will say so */ }
+  return undefined;
+}
+
+/** Largest output buffer asked for at once; bigger output is gathered in several. */
+const MAX_OUTPUT_CHUNK = 256 * 1024 * 1024;
+
+/**
+ * The output chunk size for a frame that decompresses to at most `bound`
+ * bytes. One chunk of the whole size is filled in place and returned as it
+ * is; many small chunks would be copied into a new buffer at the end, which
+ * touches every page twice. Pages of the chunk the output does not reach are
+ * never touched, so a loose bound costs nothing.
+ */
+function outputChunk(bound: number): number {
+  return Math.min(MAX_OUTPUT_CHUNK, Math.max(64 * 1024, bound + 1));
+}
+
+/**
+ * The uncompressed size a gzip file's trailer records (its last member's
+ * size modulo 4 GiB): exact for the usual single-member file, and only a
+ * hint otherwise.
+ */
+function gzipSizeHint(bytes: Uint8Array): number {
+  const n = bytes.length;
+  if (n < 18) return 0;
+  return (bytes[n - 4] | (bytes[n - 3] << 8) | (bytes[n - 2] << 16) | (bytes[n - 1] << 24)) >>> 0;
 }
 
 /**
@@ -279,7 +330,9 @@ async function* zstdStream(input: ReadableStream<Uint8Array>, z: Zlib): AsyncGen
       // Pieces are views into `chunk`, which the source may reuse: keep copies.
       if (piece.bytes.length > 0) frame.push(piece.bytes.slice());
       if (!piece.last) continue;
-      const out = z.zstdDecompressSync(frame.length === 1 ? frame[0] : concat(frame), { chunkSize: 1 << 20 });
+      const out = z.zstdDecompressSync(frame.length === 1 ? frame[0] : concat(frame), {
+        chunkSize: outputChunk(piece.bound ?? 0),
+      });
       frame = [];
       for (let pos = 0; pos < out.length; pos += 1 << 20) yield view(out.subarray(pos, pos + (1 << 20)));
     }

@@ -92,10 +92,6 @@ async function head(stream: ReadableStream<Uint8Array>, n: number): Promise<Uint
   return out;
 }
 
-async function* toAsync(items: Iterable<TarItem>): AsyncGenerator<TarItem> {
-  yield* items;
-}
-
 /**
  * Extracts the tar archive `archive` (compressed or not) into `destDir`,
  * which is created if missing. See the module documentation for the rules.
@@ -115,23 +111,25 @@ export async function extractSource(archive: string, destDir: string, options: E
     });
   }
 
-  // Both passes read the same entries: from memory, or by streaming the file again.
-  let pass: () => AsyncIterable<TarItem>;
+  // The entries are read once in memory (they decide the stripping, then are written: bodies are views
+  // into the archive), or streamed twice from the file.
+  let items: TarItem[] | undefined;
+  let stream: (() => AsyncIterable<TarItem>) | undefined;
   let strip: string | undefined;
   if (size <= (options.inMemoryLimit ?? IN_MEMORY_LIMIT)) {
     const raw = await Deno.readFile(archive);
     const format = detectCompression(raw.subarray(0, BLOCK));
     const tar = await decompress(raw, name);
     checkTar(tar.subarray(0, BLOCK), name, format);
-    strip = singleTopDirectory(parseTar(tar, { name }));
-    pass = () => toAsync(parseTar(tar, { name }));
+    items = [...parseTar(tar, { name })];
+    strip = singleTopDirectory(items);
   } else {
     const open = async () => decompressStream((await Deno.open(archive)).readable, name);
     checkTar(await head(await open(), BLOCK), name, "stream");
     const entries: TarItem[] = [];
     for await (const { entry } of readTar(await open(), { name })) entries.push({ entry, body: new Uint8Array(0) });
     strip = singleTopDirectory(entries);
-    pass = async function* () {
+    stream = async function* () {
       yield* readTar(await open(), { name });
     };
   }
@@ -140,7 +138,7 @@ export async function extractSource(archive: string, destDir: string, options: E
   log.debug(`extracting ${name} into ${destDir}${strip === undefined ? "" : ` (contents of ${strip}/)`}`);
   const writer = new TreeWriter(destDir, name);
   let skipped = 0;
-  for await (const { entry, body } of pass()) {
+  const write = ({ entry, body }: TarItem) => {
     const path = strip === undefined ? entry.path : stripTopComponent(entry.path);
     switch (entry.type) {
       case "file":
@@ -166,7 +164,9 @@ export async function extractSource(archive: string, destDir: string, options: E
         skipped++;
         log.warn(`${name}: skipped ${entry.type === "fifo" ? "FIFO" : "device node"} ${entry.path}`);
     }
-  }
+  };
+  if (items !== undefined) items.forEach(write);
+  else if (stream !== undefined) { for await (const item of stream()) write(item); }
   writer.finish();
   if (skipped > 0) log.debug(`${name}: ${skipped} special file(s) skipped`);
 }

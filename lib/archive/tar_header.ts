@@ -61,10 +61,9 @@ export function decodeName(bytes: Uint8Array): string {
     }
   }
   if (ascii) {
-    if (bytes.length > 64) return latin1.decode(bytes);
-    let text = "";
-    for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]);
-    return text;
+    // One flat string in one call (a string built by `+=` is a rope that every later search flattens).
+    if (bytes.length <= 4096) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+    return latin1.decode(bytes);
   }
   try {
     return utf8.decode(bytes);
@@ -74,8 +73,9 @@ export function decodeName(bytes: Uint8Array): string {
 }
 
 /** Reads a NUL-terminated (or field-filling) string field. */
-export function readString(block: Uint8Array, offset: number, [start, length]: readonly [number, number]): string {
-  const from = offset + start;
+export function readString(block: Uint8Array, offset: number, field: readonly [number, number]): string {
+  const from = offset + field[0];
+  const length = field[1];
   let end = from;
   const limit = from + length;
   while (end < limit && block[end] !== 0) end++;
@@ -87,9 +87,10 @@ export function readString(block: Uint8Array, offset: number, [start, length]: r
  * base-256 when the first byte has its high bit set (0x80 positive, 0xff
  * negative).
  */
-export function readNumber(block: Uint8Array, offset: number, [start, length]: readonly [number, number]): number {
+export function readNumber(block: Uint8Array, offset: number, field: readonly [number, number]): number {
+  const start = field[0];
   const from = offset + start;
-  const end = from + length;
+  const end = from + field[1];
   const first = block[from];
   if (first & 0x80) {
     // Two's complement over the whole field; 0xff leads a negative number.

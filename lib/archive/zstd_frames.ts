@@ -3,7 +3,10 @@
  * and `cat a.zst b.zst` is valid zstd), but `node:zlib`'s zstd decoder stops
  * silently after the first. This module finds the frame boundaries — from
  * the frame and block headers, without decoding — so that each frame can be
- * given to a decoder of its own.
+ * given to a decoder of its own — and an upper bound of each frame's
+ * decompressed size (its recorded content size, or the sum of its blocks'
+ * largest possible sizes), so that a decoder can write into one buffer of
+ * the right size instead of growing and copying.
  *
  * @module
  */
@@ -16,7 +19,17 @@ export interface FramePiece {
   frame: number;
   bytes: Uint8Array;
   last: boolean;
+  /**
+   * On the last piece: the most bytes the frame can decompress to — the
+   * content size its header records, else the sum over its blocks (raw and
+   * RLE blocks by their size, compressed ones by the format's block maximum).
+   * A damaged frame may claim a wrong size: use it as a hint, never trust it.
+   */
+  bound?: number;
 }
+
+/** The largest block a zstd frame may hold (`Block_Maximum_Size` is at most 128 KiB). */
+const MAX_BLOCK = 128 * 1024;
 
 const enum Need {
   Magic,
@@ -39,6 +52,14 @@ export class ZstdSplitter {
   #checksum = false;
   #frame = -1;
   #lastBlock = false;
+  /** Descriptor byte of the current frame. */
+  #descriptor = 0;
+  /** Content size recorded in the frame header, when there is one. */
+  #contentSize: number | undefined;
+  /** Largest size of one compressed block of the current frame. */
+  #blockMax = MAX_BLOCK;
+  /** Sum of the block bounds seen so far in the current frame. */
+  #blocksBound = 0;
 
   /** Feeds a chunk; returns the frame pieces it completes or continues. */
   push(chunk: Uint8Array): FramePiece[] {
@@ -47,7 +68,9 @@ export class ZstdSplitter {
     let pieceStart = -1;
     const flush = (end: number, last: boolean) => {
       if (pieceStart >= 0 && (end > pieceStart || last)) {
-        out.push({ frame: this.#frame, bytes: chunk.subarray(pieceStart, end), last });
+        const piece: FramePiece = { frame: this.#frame, bytes: chunk.subarray(pieceStart, end), last };
+        if (last) piece.bound = this.#contentSize ?? this.#blocksBound;
+        out.push(piece);
       }
       pieceStart = last ? -1 : end;
     };
@@ -116,11 +139,16 @@ export class ZstdSplitter {
         this.#checksum = ((fhd >> 2) & 1) === 1;
         const size = (single ? 0 : 1) + [0, 1, 2, 4][fhd & 3] + (fcs === 0 ? single : [0, 2, 4, 8][fcs]);
         this.#lastBlock = false;
+        this.#descriptor = fhd;
+        this.#contentSize = undefined;
+        this.#blockMax = MAX_BLOCK;
+        this.#blocksBound = 0;
         if (size === 0) this.#want(Need.BlockHeader, 3);
         else this.#want(Need.Header, size);
         break;
       }
       case Need.Header:
+        this.#readFrameHeader();
         this.#want(Need.BlockHeader, 3);
         break;
       case Need.BlockHeader: {
@@ -129,6 +157,8 @@ export class ZstdSplitter {
         const type = (header >> 1) & 3;
         if (type === 3) throw new ZstdFrameError("reserved block type");
         const size = type === 1 ? 1 : header >>> 3;
+        // Raw and RLE blocks regenerate exactly their size field; a compressed one at most the block maximum.
+        this.#blocksBound += type === 2 ? this.#blockMax : header >>> 3;
         if (size > 0) {
           this.#want(Need.BlockBody, size);
           break;
@@ -144,6 +174,33 @@ export class ZstdSplitter {
         this.#want(Need.Magic, 4);
         break;
     }
+  }
+
+  /** Reads the window size and content size of the frame header gathered in `#small`. */
+  #readFrameHeader(): void {
+    const fhd = this.#descriptor;
+    const s = this.#small;
+    const single = (fhd >> 5) & 1;
+    let at = 0;
+    if (!single) {
+      const exponent = s[0] >> 3;
+      const base = 2 ** (10 + exponent);
+      this.#blockMax = Math.min(MAX_BLOCK, base + (base / 8) * (s[0] & 7));
+      at = 1;
+    }
+    at += [0, 1, 2, 4][fhd & 3];
+    const fcs = fhd >> 6;
+    let size: number | undefined;
+    if (fcs === 0 && single) size = s[at];
+    else if (fcs === 1) size = (s[at] | (s[at + 1] << 8)) + 256;
+    else if (fcs === 2) size = (s[at] | (s[at + 1] << 8) | (s[at + 2] << 16) | (s[at + 3] << 24)) >>> 0;
+    else if (fcs === 3) {
+      const low = (s[at] | (s[at + 1] << 8) | (s[at + 2] << 16) | (s[at + 3] << 24)) >>> 0;
+      const high = (s[at + 4] | (s[at + 5] << 8) | (s[at + 6] << 16) | (s[at + 7] << 24)) >>> 0;
+      size = high * 2 ** 32 + low;
+    }
+    this.#contentSize = size;
+    if (single && size !== undefined) this.#blockMax = Math.min(MAX_BLOCK, size);
   }
 
   #afterBlock(pos: number, flush: (end: number, last: boolean) => void): void {

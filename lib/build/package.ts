@@ -19,7 +19,7 @@ import type { Config } from "../config.ts";
 import { KilnError } from "../errors.ts";
 import type { Log } from "../log.ts";
 import type { Recipe } from "../recipe/types.ts";
-import { readInstalled } from "../db/installed.ts";
+import { readInstalled } from "../db/installed_recipe.ts";
 import { generateManifest } from "../db/manifest.ts";
 import { generateEtcsums } from "../db/etcsums.ts";
 import { packDirectory } from "../archive/pack.ts";

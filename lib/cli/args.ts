@@ -8,7 +8,8 @@
 
 import type { CommandContext } from "./context.ts";
 import { UsageError } from "../errors.ts";
-import { isPackageName, PACKAGE_NAME_RULE } from "../recipe/names.ts";
+import { isPackageName } from "../recipe/names.ts";
+import { checkName } from "./check_name.ts";
 import { Repositories } from "../repo/repositories.ts";
 
 /** The packages to work on and the repositories to find them in. */
@@ -62,15 +63,6 @@ export function singleTarget(ctx: CommandContext, command: string): { name: stri
   }
   const { names, repos } = packageTargets(ctx);
   return { name: names[0], repos };
-}
-
-/** Throw {@linkcode UsageError} unless `name` is a package name. */
-export function checkName(name: string): void {
-  if (isPackageName(name)) return;
-  const hint = name.includes("/")
-    ? "name packages, not paths; to use the package in a directory, run the command inside it without a name"
-    : PACKAGE_NAME_RULE;
-  throw new UsageError(`'${name}' is not a package name`, hint);
 }
 
 function isFile(path: string): boolean {

@@ -7,9 +7,7 @@
  */
 
 import type { Config } from "../config.ts";
-import type { Recipe } from "../recipe/types.ts";
 import { isNotFound, KilnError } from "../errors.ts";
-import { loadRecipe } from "../recipe/load.ts";
 import { isPackageName } from "../recipe/names.ts";
 import type { PackageVersion } from "../recipe/version.ts";
 import { splitWords } from "../recipe/text.ts";
@@ -69,27 +67,21 @@ export function readInstalledVersion(
   name: string,
 ): { version: string; release: string } | undefined {
   if (!isInstalled(config, name)) return undefined;
+  return readVersionFile(installedPath(config, name));
+}
+
+/** Every installed package with its version, in byte order of names (what `kiln list` prints). */
+export function listInstalledVersions(config: Config): { name: string; version: string; release: string }[] {
+  return listInstalled(config).map((name) => ({ name, ...readVersionFile(installedPath(config, name)) }));
+}
+
+function readVersionFile(entry: string): PackageVersion {
   let first = "";
   try {
-    first = Deno.readTextFileSync(`${installedPath(config, name)}/version`).split("\n", 1)[0];
+    first = Deno.readTextFileSync(`${entry}/version`).split("\n", 1)[0];
   } catch {
     // kiss prints 'null' for an unreadable version file.
   }
   const [version = "null", release = "null"] = splitWords(first);
-  return { version, release } satisfies PackageVersion;
-}
-
-/**
- * The recipe copy of an installed package, or `undefined` when the package is
- * not installed. Validated like any recipe, except that a checksum count that
- * no longer matches its sources is accepted (the copy is not built from).
- * Throws `RecipeError` when the copy is broken otherwise.
- */
-export function readInstalled(config: Config, name: string): Recipe | undefined {
-  if (!isInstalled(config, name)) return undefined;
-  return loadRecipe(installedPath(config, name), {
-    repo: config.installedDir,
-    dialect: config.dialect,
-    allowChecksumMismatch: true,
-  });
+  return { version, release };
 }

@@ -69,12 +69,56 @@ export function manifestStamp(installedDir: string, name: string): string {
 
 let keyBuffer = new Uint8Array(4096);
 
-/** `key` and a NUL as UTF-8, in a buffer reused between look-ups. */
-function keyBytes(key: string): Uint8Array {
+/** `key` as UTF-8 followed by a NUL (or, with `nul` false, without), in a buffer reused between look-ups. */
+function keyBytes(key: string, nul = true): Uint8Array {
   if (key.length * 3 + 1 > keyBuffer.length) keyBuffer = new Uint8Array(key.length * 3 + 1);
   const { written } = encoder.encodeInto(key, keyBuffer);
+  if (!nul) return keyBuffer.subarray(0, written);
   keyBuffer[written] = 0;
   return keyBuffer.subarray(0, written + 1);
+}
+
+/** True when the bytes of `buf` before `end` are `suffix`. */
+function endsWithBytes(buf: Uint8Array, end: number, suffix: Uint8Array): boolean {
+  const from = end - suffix.length;
+  if (from < 0) return false;
+  for (let i = 0; i < suffix.length; i++) if (buf[from + i] !== suffix[i]) return false;
+  return true;
+}
+
+/** Byte order of the line `a[aFrom..aEnd)` against the line `b[bFrom..bEnd)` (negative, zero or positive). */
+function compareLines(a: Uint8Array, aFrom: number, aEnd: number, b: Uint8Array, bFrom: number, bEnd: number): number {
+  const n = Math.min(aEnd - aFrom, bEnd - bFrom);
+  for (let i = 0; i < n; i++) {
+    const d = a[aFrom + i] - b[bFrom + i];
+    if (d !== 0) return d;
+  }
+  return (aEnd - aFrom) - (bEnd - bFrom);
+}
+
+/** Lines of one package's records that {@linkcode OwnerIndex.hasPathsUnder} reads before it stops looking. */
+const SCAN_LIMIT = 65536;
+
+/** Code units that sort differently in UTF-16 and in UTF-8: surrogates and U+E000–U+FFFF. */
+const HIGH_UNITS = /[\uD800-\uFFFF]/;
+
+/** {@linkcode byteOrder}, by the engine's own comparison where that gives the same answer. */
+function compareRecords(a: string, b: string): number {
+  if (HIGH_UNITS.test(a) || HIGH_UNITS.test(b)) return byteOrder(a, b);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Sort strings in byte order; records made from a manifest come in reverse order, which is checked for first. */
+function sortRecords(lines: string[]): string[] {
+  let ascending = true, descending = true;
+  for (let i = 1; i < lines.length && (ascending || descending); i++) {
+    const d = compareRecords(lines[i - 1], lines[i]);
+    if (d > 0) ascending = false;
+    else if (d < 0) descending = false;
+  }
+  if (ascending) return lines;
+  if (descending) return lines.reverse();
+  return lines.sort(compareRecords);
 }
 
 function compareBytes(buf: Uint8Array, at: number, end: number, key: Uint8Array): number {
@@ -181,8 +225,11 @@ export class OwnerIndex {
   }
 
   static #fromLines(header: Header, lines: string[]): OwnerIndex {
+    return OwnerIndex.#fromBody(header, encoder.encode(lines.length ? lines.join("\n") + "\n" : ""));
+  }
+
+  static #fromBody(header: Header, body: Uint8Array): OwnerIndex {
     const head = encoder.encode(JSON.stringify(header) + "\n");
-    const body = encoder.encode(lines.length ? lines.join("\n") + "\n" : "");
     const bytes = new Uint8Array(head.length + body.length);
     bytes.set(head);
     bytes.set(body, head.length);
@@ -232,6 +279,29 @@ export class OwnerIndex {
     return [...new Set(found)];
   }
 
+  /**
+   * Whether any record's path starts with `prefix` (a resolved directory
+   * with its trailing `/`): when not, nothing below that directory has an
+   * owner, and no path in it needs a look-up of its own. With `except`,
+   * records of that package do not count.
+   */
+  hasPathsUnder(prefix: string, except?: string): boolean {
+    const buf = this.#bytes;
+    if (this.#bodyStart >= buf.length) return false;
+    const suffix = except === undefined ? undefined : encoder.encode("\0" + except);
+    const key = keyBytes(prefix, false);
+    let scanned = 0;
+    for (let at = this.#lowerBound(key); at < buf.length;) {
+      if (compareBytes(buf, at, buf.length, key) !== 0) return false;
+      if (suffix === undefined || ++scanned > SCAN_LIMIT) return true;
+      let nl = buf.indexOf(NL, at);
+      if (nl < 0) nl = buf.length;
+      if (!endsWithBytes(buf, nl, suffix)) return true;
+      at = nl + 1;
+    }
+    return false;
+  }
+
   /** Every record as `[resolvedPath, package]`, in index order. */
   *entries(): Generator<[string, string]> {
     const text = decoder.decode(this.#bytes.subarray(this.#bodyStart));
@@ -253,17 +323,45 @@ export class OwnerIndex {
     stamp: string,
     links?: ReadonlyMap<string, string>,
   ) {
-    const suffix = "\0" + name;
-    const text = decoder.decode(this.#bytes.subarray(this.#bodyStart));
-    const kept = text === "" ? [] : text.slice(0, -1).split("\n").filter((l) => !l.endsWith(suffix));
-    const added = (resolvedPaths ?? []).map((p) => p + suffix).sort(byteOrder);
-    const merged: string[] = new Array(kept.length + added.length);
-    let i = 0, j = 0, k = 0;
-    while (i < kept.length && j < added.length) {
-      merged[k++] = byteOrder(kept[i], added[j]) <= 0 ? kept[i++] : added[j++];
+    // A merge of two sorted runs of lines, done on the bytes: the package's
+    // old records dropped, the others copied in runs, the new ones put in order.
+    const suffixText = "\0" + name;
+    const suffix = encoder.encode(suffixText);
+    const records = sortRecords((resolvedPaths ?? []).map((p) => p + suffixText));
+    const add = encoder.encode(records.length ? records.join("\n") + "\n" : "");
+    const old = this.#bytes;
+    const out = new Uint8Array(old.length - this.#bodyStart + add.length + 1);
+    let o = 0;
+    let a = 0;
+    let aEnd = add.indexOf(NL);
+    const put = (from: Uint8Array, start: number, end: number) => {
+      out.set(from.subarray(start, end), o);
+      o += end - start;
+    };
+    let run = this.#bodyStart;
+    let at = run;
+    while (at < old.length) {
+      let nl = old.indexOf(NL, at);
+      if (nl < 0) nl = old.length;
+      if (endsWithBytes(old, nl, suffix)) {
+        put(old, run, at);
+        run = nl + 1;
+      } else {
+        while (aEnd >= 0 && compareLines(add, a, aEnd, old, at, nl) < 0) {
+          put(old, run, at);
+          run = at;
+          put(add, a, aEnd + 1);
+          a = aEnd + 1;
+          aEnd = add.indexOf(NL, a);
+        }
+      }
+      at = nl + 1;
     }
-    while (i < kept.length) merged[k++] = kept[i++];
-    while (j < added.length) merged[k++] = added[j++];
+    if (run < old.length) {
+      put(old, run, old.length);
+      if (old[old.length - 1] !== NL) out[o++] = NL;
+    }
+    put(add, a, add.length);
     const packages = { ...this.#header.packages };
     if (resolvedPaths === undefined) delete packages[name];
     else packages[name] = stamp;
@@ -272,7 +370,7 @@ export class OwnerIndex {
       packages,
       links: { ...this.#header.links, ...Object.fromEntries(links ?? []) },
     };
-    const next = OwnerIndex.#fromLines(header, merged);
+    const next = OwnerIndex.#fromBody(header, out.subarray(0, o));
     this.#header = next.#header;
     this.#bytes = next.#bytes;
     this.#bodyStart = next.#bodyStart;

@@ -13,7 +13,7 @@ import { KilnError } from "../errors.ts";
 import { isInstalled } from "../db/installed.ts";
 import { RootResolver } from "../db/resolve.ts";
 import type { PackageArchive } from "./package.ts";
-import { conflictError, findConflicts } from "./plan.ts";
+import { conflictError, findConflicts } from "./conflicts.ts";
 
 /**
  * `pkgs` ordered so that each package's runtime dependencies in the same run

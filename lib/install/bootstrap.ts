@@ -15,6 +15,7 @@ import { RootResolver } from "../db/resolve.ts";
 import { Repositories } from "../repo/repositories.ts";
 import { fromCache, fromDirectory } from "./find.ts";
 import { hostPath, present } from "./replay.ts";
+import { releasePackages } from "./package.ts";
 import { installPackages } from "./transaction.ts";
 import { withSession } from "./session.ts";
 
@@ -45,10 +46,14 @@ export async function bootstrap(config: Config, dir: string, names: readonly str
   const pkgs = config.from
     ? await fromDirectory(target, config.from, names, log)
     : await fromCache(target, new Repositories(config), names, log);
-  log.info(`bootstrapping ${target.root} with ${pkgs.length} packages: ${pkgs.map((p) => p.name).join(" ")}`);
-  if (config.dryRun) return pkgs.map((p) => p.name);
-  Deno.mkdirSync(target.root, { recursive: true });
-  await withSession(target, log, (session) => installPackages(session, pkgs));
+  try {
+    log.info(`bootstrapping ${target.root} with ${pkgs.length} packages: ${pkgs.map((p) => p.name).join(" ")}`);
+    if (config.dryRun) return pkgs.map((p) => p.name);
+    Deno.mkdirSync(target.root, { recursive: true });
+    await withSession(target, log, (session) => installPackages(session, pkgs));
+  } finally {
+    releasePackages(pkgs);
+  }
   const shell = hostPath(target.root, new RootResolver(target.root).resolve("/bin/sh"));
   if (present(shell)) log.info(`${target.root} is ready: chroot ${target.root} /bin/sh`);
   else log.info(`${target.root} is ready (it has no /bin/sh yet: add a shell package to chroot into it)`);

@@ -28,6 +28,11 @@ export class DiskView {
     return list;
   }
 
+  /** What the host directory `dir` holds, by name (empty when it is missing or about to be created). */
+  entries(dir: string): ReadonlyMap<string, DiskKind> {
+    return this.#listing(dir);
+  }
+
   /** What is at the host path `path` (not following a final symbolic link). */
   kind(path: string): DiskKind {
     const slash = path.lastIndexOf("/");

@@ -15,7 +15,7 @@ import { KilnError } from "../errors.ts";
 import { isInstalled } from "../db/installed.ts";
 import { readVersion } from "../recipe/version.ts";
 import { Repositories } from "../repo/repositories.ts";
-import { type PackageArchive, readPackage } from "./package.ts";
+import { type PackageArchive, readPackage, releasePackages } from "./package.ts";
 import { orderByDepends } from "./batch.ts";
 
 /** Extensions of package archives, in kiln's order of preference after `KISS_COMPRESS`. */
@@ -125,8 +125,13 @@ export async function dependencyClosure(
     chosen.set(name, pkg);
     for (const d of pkg.depends) if (!d.make) await add(d.name, name);
   };
-  for (const name of names) await add(name);
-  return orderByDepends([...chosen.values()]);
+  try {
+    for (const name of names) await add(name);
+    return orderByDepends([...chosen.values()]);
+  } catch (err) {
+    releasePackages([...chosen.values()]);
+    throw err;
+  }
 }
 
 /** The archives of `names` and their dependencies from `--from DIR`. */

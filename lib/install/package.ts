@@ -19,6 +19,7 @@ import { decompress } from "../archive/compress.ts";
 import { parseTar } from "../archive/tar.ts";
 import { DB_PATH } from "../db/manifest.ts";
 import { checkContents } from "./validate.ts";
+import { WriteHelper } from "./write_helper.ts";
 
 /** One entry of a package, by its manifest path (`/usr/bin/x`, directories `/usr/bin/`). */
 export interface PackageEntry {
@@ -50,6 +51,17 @@ export interface PackageArchive {
   readonly unlisted: ReadonlySet<string>;
   /** Bytes of file content. */
   readonly size: number;
+  /**
+   * A second thread holding its own copy of the archive, to write half of a
+   * big package's files (`write_helper.ts`); stopped once used, or by
+   * {@linkcode releasePackages}.
+   */
+  readonly helper?: WriteHelper;
+}
+
+/** Stop the helper threads of packages that will not be installed after all (or are done). */
+export function releasePackages(pkgs: readonly PackageArchive[]): void {
+  for (const p of pkgs) p.helper?.stop();
 }
 
 /** A {@linkcode KilnError} refusing an archive. */
@@ -86,7 +98,6 @@ export async function readPackage(file: string): Promise<PackageArchive> {
     if (err instanceof KilnError) throw refuse(file, `cannot decompress: ${err.message}`, err.hint);
     throw err;
   }
-  bytes = new Uint8Array(0);
 
   const entries: PackageEntry[] = [];
   const byPath = new Map<string, PackageEntry>();
@@ -136,6 +147,18 @@ export async function readPackage(file: string): Promise<PackageArchive> {
     throw err;
   }
 
+  // A big package gets a second thread to write files with, which starts while the checks and planning run.
+  const helper = WriteHelper.forArchive(tar, entries.length);
+  try {
+    return { file, ...checkPackage(file, dbNames, byPath), entries, size, helper };
+  } catch (err) {
+    helper?.stop();
+    throw err;
+  }
+}
+
+/** Check the database entries found (`dbNames`) and the archive's contents against its manifest. */
+function checkPackage(file: string, dbNames: ReadonlySet<string>, byPath: ReadonlyMap<string, PackageEntry>) {
   const fromFile = nameFromFile(file);
   if (dbNames.size === 0) {
     throw refuse(file, `no database entry (${DB_PATH}/<name>/) inside: this is not a kiss package`);
@@ -147,6 +170,5 @@ export async function readPackage(file: string): Promise<PackageArchive> {
   if (fromFile !== undefined && fromFile !== name) {
     throw refuse(file, `the file is named for package ${fromFile} but holds the database entry of ${name}`);
   }
-  const checked = checkContents(file, name, byPath);
-  return { file, name, entries, size, ...checked };
+  return { name, ...checkContents(file, name, byPath) };
 }

@@ -12,11 +12,9 @@
  */
 
 import type { DatabasePaths, OwnerIndex } from "../db/owners.ts";
-import { KilnError } from "../errors.ts";
 import { etcFiles, isEtcFile, pairEtcsums, readEtcsums } from "../db/etcsums.ts";
 import {
   CHOICES_PATH,
-  DB_PATH,
   etcsumsPath,
   formatManifest,
   isDirectoryLine,
@@ -26,19 +24,13 @@ import {
 } from "../db/manifest.ts";
 import { byteOrder, reverseByteOrder } from "../db/order.ts";
 import { RootResolver } from "../db/resolve.ts";
-import { DiskView } from "./disk.ts";
+import { type DiskKind, DiskView } from "./disk.ts";
 import { decideEtc, entrySum, unchanged } from "./etc.ts";
 import { type InstallRecord, stagedDirName } from "./journal.ts";
+import { type PathResolver, PlanResolver } from "./paths.ts";
+import { conflictError, entryPrefix, findConflicts, inEntry } from "./conflicts.ts";
 import { type PackageArchive, type PackageEntry, refuse } from "./package.ts";
 import { hostPath, present } from "./replay.ts";
-
-/** A path of the package that another installed package owns. */
-export interface Conflict {
-  /** The package's path (as in its manifest). */
-  readonly path: string;
-  /** Who owns it (or its resolved path) now. */
-  readonly owners: readonly string[];
-}
 
 /** A file of the new database entry, relative to the entry directory (directories end with `/`). */
 export interface EntryFile {
@@ -99,64 +91,13 @@ export function choiceName(pkg: string, path: string): string {
   return `${CHOICES_PATH}/${pkg}${path.replaceAll("/", ">")}`;
 }
 
-/** True for entries of the package's own database entry (staged apart, swapped in last); `prefix` is {@linkcode entryPrefix}. */
-function inEntry(prefix: string, path: string): boolean {
-  return path.startsWith(prefix);
-}
-
-/** The manifest path of a package's database entry directory (`/var/db/kiss/installed/<name>/`). */
-export function entryPrefix(name: string): string {
-  return `${DB_PATH}/${name}/`;
-}
-
-/**
- * The files of `pkg` that other packages own: in the owner index, or in
- * `pending` (resolved path → package) for packages installed in the same run.
- */
-export function findConflicts(
-  pkg: PackageArchive,
-  index: OwnerIndex,
-  resolver: RootResolver,
-  pending?: ReadonlyMap<string, string>,
-): Conflict[] {
-  const out: Conflict[] = [];
-  const prefix = entryPrefix(pkg.name);
-  for (const e of pkg.entries) {
-    if (e.type === "directory" || pkg.unlisted.has(e.path) || inEntry(prefix, e.path)) continue;
-    const r = resolver.resolve(e.path);
-    const owners = index.owners(r).filter((o) => o !== pkg.name);
-    for (const other of [pending?.get(r), pending?.get(r + "/")]) {
-      if (other !== undefined && other !== pkg.name && !owners.includes(other)) owners.push(other);
-    }
-    if (owners.length > 0) out.push({ path: e.path, owners });
-  }
-  return out;
-}
-
-/** The error for conflicts that may not become alternatives. */
-export function conflictError(pkg: PackageArchive, conflicts: readonly Conflict[], choice: boolean): KilnError {
-  const lines = conflicts.map((c) => `  ${c.path} (owned by ${c.owners.join(", ")})`);
-  return new KilnError(
-    `package ${pkg.name} conflicts with installed packages (${conflicts.length} file${
-      conflicts.length === 1 ? "" : "s"
-    }):\n${lines.join("\n")}`,
-    {
-      hint: choice
-        ? "files inside kiss's database cannot become alternatives; remove the owning package first"
-        : `run with KISS_CHOICE=1 to keep the conflicting files as alternatives (see 'kiln alternatives'), or remove ${
-          [...new Set(conflicts.flatMap((c) => c.owners))].join(", ")
-        } first`,
-    },
-  );
-}
-
 /** Plan the install of `pkg` (see the module documentation). Throws {@linkcode KilnError} when refused. */
 export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan {
   const { paths, index } = ctx;
   const { root } = paths;
   const name = pkg.name;
-  const resolver = new RootResolver(root);
   const disk = new DiskView();
+  const resolver = new PlanResolver(new RootResolver(root), disk, root);
   const host = (p: string) => hostPath(root, p);
   const prefix = entryPrefix(name);
 
@@ -184,11 +125,16 @@ export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan 
     }
     for (const c of conflicts) moved.set(c.path, choiceName(name, c.path));
   }
-  const lines = pkg.manifest.map((l) => moved.get(l) ?? l);
+  const lines = moved.size > 0 ? pkg.manifest.map((l) => moved.get(l) ?? l) : [...pkg.manifest];
   if (moved.size > 0) lines.push(`${CHOICES_PATH}/`);
   if (lines.some((l) => l.startsWith("/etc/")) && !lines.includes(etcsumsPath(name))) lines.push(etcsumsPath(name));
-  const manifest = sortManifest(lines);
-  const byPath = new Map(pkg.entries.map((e) => [moved.get(e.path) ?? e.path, e]));
+  // An archive's manifest is normally in kiss order already.
+  const manifest = isKissOrder(lines) ? lines : sortManifest(lines);
+  // The entries looked up by path below: directories and `/etc` files (neither is ever moved to `choices/`).
+  const byPath = new Map<string, PackageEntry>();
+  for (const e of pkg.entries) {
+    if (e.type === "directory" || (e.path.startsWith("/etc/") && !moved.has(e.path))) byPath.set(e.path, e);
+  }
 
   // No writing through a link of the root into a directory nothing owns.
   const ownDirs = new Set(manifest.filter(isDirectoryLine).map((d) => d.slice(0, -1)));
@@ -248,42 +194,74 @@ export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan 
   };
   const newDirs = mkdirs.map((r) => ({ target: r, staged: stagedOf(r), mode: mkdirSet.get(r)! }));
 
-  // Files to stage.
+  // Files to stage. What depends only on a file's directory is worked out once per directory.
   const files: string[] = [];
   const sources: PackageEntry[] = [];
   const direct: { target: string; staged: string; entry: PackageEntry }[] = [];
   const etcNew: string[] = [];
-  const targets = new Map<string, string>();
+  const dirPlans = new Map<string, DirPlan>();
+  // Two names of the package may lead to one file: through a link of the root, when two of its directories
+  // resolve to one (`shared`), or when an `/etc` file is written as FILE.new. Names written there are kept.
+  const shared = sharedDirectories(pkg, prefix, moved, resolver);
+  const written = new Map<string, Map<string, string>>();
+  let dir: DirPlan | undefined;
+  let dirPath = "";
   for (const e of pkg.entries) {
-    if (e.type === "directory" || pkg.unlisted.has(e.path) || inEntry(prefix, e.path)) continue;
-    const path = moved.get(e.path) ?? e.path;
-    checkParent(path);
-    let target = resolver.resolve(path);
-    if (isEtcFile(path) && !moved.has(e.path)) {
+    if (e.type === "directory" || (pkg.unlisted.size > 0 && pkg.unlisted.has(e.path)) || inEntry(prefix, e.path)) {
+      continue;
+    }
+    const path = moved.size > 0 ? moved.get(e.path) ?? e.path : e.path;
+    const slash = path.lastIndexOf("/");
+    // Entries come directory by directory: most are in the directory of the one before.
+    if (dir === undefined || slash !== dirPath.length || !path.startsWith(dirPath)) {
+      dirPath = slash <= 0 ? "/" : path.slice(0, slash);
+      dir = dirPlans.get(dirPath);
+      if (dir === undefined) {
+        checkParent(path);
+        const resolved = resolver.resolveDir(dirPath);
+        let names = written.get(resolved);
+        if (names === undefined) written.set(resolved, names = new Map());
+        dir = {
+          resolved: resolved === "/" ? "" : resolved,
+          staged: mkdirSet.has(resolved) ? stagedOf(resolved) : undefined,
+          onDisk: disk.entries(root === "/" ? resolved : root + (resolved === "/" ? "" : resolved)),
+          names,
+          shared: shared.has(resolved),
+        };
+        dirPlans.set(dirPath, dir);
+      }
+      if (slash === 0) dirPath = "";
+    }
+    let base = path.slice(slash + 1);
+    let target = `${dir.resolved}/${base}`;
+    const etc = isEtcFile(path);
+    if (etc && !moved.has(e.path)) {
       const decision = e.type === "symlink"
-        ? (disk.kind(host(target)) === "file" && !unchanged(host(target), oldSums.get(path)) ? "new" : "write")
+        ? (dir.onDisk.get(base) === "file" && !unchanged(host(target), oldSums.get(path)) ? "new" : "write")
         : decideEtc(host(target), e.body, oldSums.get(path));
       if (decision === "skip") continue;
       if (decision === "new") {
         target += ".new";
+        base += ".new";
         etcNew.push(path);
       }
     }
-    const twin = targets.get(target);
-    if (twin !== undefined) {
-      throw refuse(pkg.file, `${twin} and ${path} are the same file ${target} in the root (through a symbolic link)`);
+    if (dir.shared || etc) {
+      const twin = dir.names.get(base);
+      if (twin !== undefined) {
+        throw refuse(pkg.file, `${twin} and ${path} are the same file ${target} in the root (through a symbolic link)`);
+      }
+      dir.names.set(base, path);
     }
-    targets.set(target, path);
-    if (disk.kind(host(target)) === "directory") {
+    if (dir.onDisk.get(base) === "directory") {
       throw refuse(
         pkg.file,
         `${path} is a file in the package, but ${target} is a directory in the root`,
         "remove or move the directory in the way (or the package owning it), then install again",
       );
     }
-    const dir = parentOf(target);
-    if (mkdirSet.has(dir)) {
-      direct.push({ target, staged: stagedOf(dir) + target.slice(dir.length), entry: e });
+    if (dir.staged !== undefined) {
+      direct.push({ target, staged: `${dir.staged}/${base}`, entry: e });
     } else {
       files.push(target);
       sources.push(e);
@@ -318,9 +296,13 @@ export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan 
   entry.sort((a, b) => byteOrder(a.rel, b.rel));
 
   // What of the old version goes away.
-  // Resolved apart, so that only links on the manifest's own paths are recorded for the index.
-  const indexResolver = new RootResolver(root);
-  const resolved = manifest.map((l) => indexResolver.resolve(l));
+  // Resolved apart, so that only links on the manifest's own paths are recorded for the index. Without an
+  // old version or alternatives, the planning resolver has resolved nothing but those paths and their
+  // directories, and can be used again.
+  const indexResolver = oldManifest === undefined && moved.size === 0
+    ? resolver
+    : new PlanResolver(new RootResolver(root), disk, root);
+  const resolved = indexResolver.resolveAll(manifest);
   const removeFiles: string[] = [];
   const removeDirs: string[] = [];
   const removeDirLinks: string[] = [];
@@ -355,6 +337,63 @@ export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan 
     links: indexResolver.followed,
   };
 }
+
+/** What planning learns once per directory of the package. */
+interface DirPlan {
+  /** The directory resolved in the root (`""` for `/`). */
+  readonly resolved: string;
+  /** Where it is made while staged, when the install makes it. */
+  readonly staged: string | undefined;
+  /** What the directory holds on disk, by name. */
+  readonly onDisk: ReadonlyMap<string, DiskKind>;
+  /** The package's files written into the resolved directory so far: name → path in the package. */
+  readonly names: Map<string, string>;
+  /** Whether another directory of the package resolves to the same one (then `names` are all kept). */
+  readonly shared: boolean;
+}
+
+/**
+ * The resolved directories that two directories of `pkg` (with `moved`
+ * paths moved) lead to, through links of the root: files written there are
+ * checked against each other by name.
+ */
+function sharedDirectories(
+  pkg: PackageArchive,
+  prefix: string,
+  moved: ReadonlyMap<string, string>,
+  resolver: PathResolver,
+): Set<string> {
+  const from = new Map<string, string>();
+  const shared = new Set<string>();
+  let dirPath = "\0";
+  for (const e of pkg.entries) {
+    if (e.type === "directory" || (pkg.unlisted.size > 0 && pkg.unlisted.has(e.path)) || inEntry(prefix, e.path)) {
+      continue;
+    }
+    const path = moved.size > 0 ? moved.get(e.path) ?? e.path : e.path;
+    const slash = path.lastIndexOf("/");
+    if (slash === dirPath.length && path.startsWith(dirPath)) continue;
+    dirPath = slash <= 0 ? "" : path.slice(0, slash);
+    const resolved = resolver.resolveDir(dirPath || "/");
+    const first = from.get(resolved);
+    if (first === undefined) from.set(resolved, dirPath);
+    else if (first !== dirPath) shared.add(resolved);
+  }
+  return shared;
+}
+
+/** True when `lines` are strictly in kiss's manifest order (reverse byte order, no line twice). */
+function isKissOrder(lines: readonly string[]): boolean {
+  for (let i = 1; i < lines.length; i++) {
+    const a = lines[i - 1], b = lines[i];
+    // The engine's comparison is byte order unless a code unit sorts differently in UTF-16 and UTF-8.
+    if (HIGH_UNITS.test(a) || HIGH_UNITS.test(b) ? byteOrder(a, b) <= 0 : !(a > b)) return false;
+  }
+  return true;
+}
+
+/** Code units that sort differently in UTF-16 and in UTF-8: surrogates and U+E000–U+FFFF. */
+const HIGH_UNITS = /[\uD800-\uFFFF]/;
 
 function isDirectory(path: string): boolean {
   try {

@@ -19,13 +19,14 @@ import { reverseByteOrder } from "../db/order.ts";
 import { OwnerIndex } from "../db/owners.ts";
 import { runtimeDepends } from "../db/queries.ts";
 import { RootResolver } from "../db/resolve.ts";
-import { DiskView } from "./disk.ts";
+import { type DiskKind, DiskView } from "./disk.ts";
 import { unchanged } from "./etc.ts";
 import { runHook, runPackageScript } from "./hooks.ts";
 import { Journal, type RemoveRecord, txDir } from "./journal.ts";
 import { completeRemove, hostPath, removeEmptyDir } from "./replay.ts";
 import { type Session, withSession } from "./session.ts";
 import { listAlternatives } from "./alternatives.ts";
+import { WriteHelper } from "./write_helper.ts";
 
 /** What removing one package does. */
 export interface RemovePlan {
@@ -34,9 +35,13 @@ export interface RemovePlan {
   readonly etcKept: readonly string[];
 }
 
-/** Plan the removal of installed package `name`. */
-export function planRemove(config: Config, name: string, index: OwnerIndex): RemovePlan {
-  const manifest = readManifest(config.installedDir, name);
+/** Plan the removal of installed package `name` (whose manifest is `manifest`, when already read). */
+export function planRemove(
+  config: Config,
+  name: string,
+  index: OwnerIndex,
+  manifest: readonly string[] = readManifest(config.installedDir, name),
+): RemovePlan {
   const sums = pairEtcsums(manifest, readEtcsums(`${config.installedDir}/${name}`));
   const resolver = new RootResolver(config.root);
   const disk = new DiskView();
@@ -46,15 +51,33 @@ export function planRemove(config: Config, name: string, index: OwnerIndex): Rem
   const removeDirs: string[] = [];
   const removeDirLinks: string[] = [];
   const etcKept: string[] = [];
+  // What depends only on a file's directory is learnt once per directory: where it resolves, whether any
+  // other package owns a path below it (if not, its files need no look-up each), and what is on disk there.
+  const dirs = new Map<string, { resolved: string; shared: boolean; onDisk: ReadonlyMap<string, DiskKind> }>();
   for (const line of manifest) {
     if (line.startsWith(entryPrefix)) continue;
-    const r = resolver.resolve(line);
-    if (index.owners(r).some((o) => o !== name)) continue;
     if (isDirectoryLine(line)) {
-      removeDirs.push(r);
+      const r = resolver.resolve(line);
+      if (!index.owners(r).some((o) => o !== name)) removeDirs.push(r);
       continue;
     }
-    const kind = disk.kind(host(r));
+    const slash = line.lastIndexOf("/");
+    const parent = slash <= 0 ? "/" : line.slice(0, slash);
+    let dir = dirs.get(parent);
+    if (dir === undefined) {
+      const resolved = resolver.resolveDir(parent);
+      const under = resolved === "/" ? "" : resolved;
+      dir = {
+        resolved: under,
+        shared: index.hasPathsUnder(`${under}/`, name),
+        onDisk: disk.entries(config.root === "/" ? resolved : config.root + under),
+      };
+      dirs.set(parent, dir);
+    }
+    const base = line.slice(slash + 1);
+    const r = `${dir.resolved}/${base}`;
+    if (dir.shared && index.owners(r).some((o) => o !== name)) continue;
+    const kind = dir.onDisk.get(base) ?? "missing";
     if (kind === "missing") continue;
     if (isEtcFile(line) && !unchanged(host(r), sums.get(line))) etcKept.push(line);
     else if (kind === "symlink" && isDirectory(host(resolver.resolveDir(r)))) removeDirLinks.push(r);
@@ -122,17 +145,31 @@ export function removeOne(session: Session, name: string, index: OwnerIndex): vo
   checkRemovable(config, name, index);
   runHook(config, log, "pre-remove", name, `${config.installedDir}/${name}`);
   runPackageScript(config, log, name, "pre-remove");
-  const plan = planRemove(config, name, index);
-  log.info(`removing ${name}`);
-  const journal = Journal.begin(config.dbRoot, plan.record, steps, durability, true);
-  completeRemove(session, plan.record);
+  const manifest = readManifest(config.installedDir, name);
+  // A big package's files are deleted by two threads; the second starts while the removal is planned.
+  const helper = WriteHelper.forRemoval(manifest.length);
+  let plan: RemovePlan;
+  let journal: Journal;
+  try {
+    plan = planRemove(config, name, index, manifest);
+    log.info(`removing ${name}`);
+    journal = Journal.begin(config.dbRoot, plan.record, steps, durability, true);
+    completeRemove(session, plan.record, helper);
+  } finally {
+    helper?.stop();
+  }
   if (plan.record.removeDirLinks.length > 0) index.rebuild(config);
   else index.replacePackage(name, undefined, "-");
   index.trySave(config);
   steps.step();
   removeEmptyDir(txDir(config.dbRoot));
   const parents = new Set([config.dbRoot]);
-  for (const f of plan.record.removeFiles) parents.add(hostPath(config.root, f.slice(0, f.lastIndexOf("/")) || "/"));
+  let last = "";
+  for (const f of plan.record.removeFiles) {
+    const parent = f.slice(0, f.lastIndexOf("/")) || "/";
+    if (parent !== last) parents.add(hostPath(config.root, parent));
+    last = parent;
+  }
   durability.syncFileSystems(parents);
   journal.end();
   for (const p of plan.etcKept) log.warn(`${name}: keeping ${p}, which was changed on disk`);

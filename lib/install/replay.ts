@@ -13,6 +13,7 @@ import { isNotFound } from "../errors.ts";
 import { RootResolver } from "../db/resolve.ts";
 import { type InstallRecord, type RemoveRecord, stagedDirName, type SwapRecord, tempName, txDir } from "./journal.ts";
 import type { Steps } from "./steps.ts";
+import type { WriteHelper } from "./write_helper.ts";
 
 /** What a transaction works with. */
 export interface TxEnv {
@@ -119,10 +120,16 @@ export function dropEntry(env: TxEnv, pkg: string): void {
 function removeOld(
   env: TxEnv,
   rec: { removeFiles: readonly string[]; removeDirLinks: readonly string[]; removeDirs: readonly string[] },
+  helper?: WriteHelper,
 ) {
   const root = env.paths.root;
-  for (const f of rec.removeFiles) {
-    if (removeFile(hostPath(root, f))) env.steps.step();
+  const remove = (path: string) => {
+    if (removeFile(path)) env.steps.step();
+  };
+  if (helper === undefined) { for (const f of rec.removeFiles) remove(hostPath(root, f)); }
+  else {
+    const helped = helper.removeAll(rec.removeFiles.map((f) => hostPath(root, f)), env.steps, remove);
+    env.log.debug(`${helped} of ${rec.removeFiles.length} files deleted by a second thread`);
   }
   for (const d of rec.removeDirs) {
     if (removeEmptyDir(hostPath(root, d))) env.steps.step();
@@ -173,9 +180,12 @@ export function completeInstall(env: TxEnv, rec: InstallRecord, progress?: (done
   swapEntry(env, rec.pkg);
 }
 
-/** Complete a remove (there is nothing to roll back: a remove only goes forward). */
-export function completeRemove(env: TxEnv, rec: RemoveRecord): void {
-  removeOld(env, rec);
+/**
+ * Complete a remove (there is nothing to roll back: a remove only goes
+ * forward); a `helper` thread, if given, deletes a share of the files.
+ */
+export function completeRemove(env: TxEnv, rec: RemoveRecord, helper?: WriteHelper): void {
+  removeOld(env, rec, helper);
   dropEntry(env, rec.pkg);
 }
 

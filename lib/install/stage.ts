@@ -5,9 +5,11 @@
  * written under `.kiln-tx/`. Nothing the system uses changes yet; a crash
  * here is rolled back.
  *
- * Each file costs one write call (open, fchmod, write, close inside Deno),
- * plus one rename when it goes into an existing directory; directories are
- * made once; nothing is `stat`ed.
+ * Each file costs one write call (open, write, close inside Deno; an
+ * fchmod only when the umask would change its mode), plus one rename when
+ * it goes into an existing directory; directories are made once; nothing is
+ * `stat`ed. A big package's files are written by two threads
+ * (`write_helper.ts`).
  *
  * @module
  */
@@ -18,6 +20,7 @@ import type { EntryFile, InstallPlan } from "./plan.ts";
 import type { PackageEntry } from "./package.ts";
 import { hostPath, stagedEntry } from "./replay.ts";
 import type { Steps } from "./steps.ts";
+import { HELPER_MIN_FILES, type WriteHelper } from "./write_helper.ts";
 
 /** What staging needs. */
 export interface StageEnv {
@@ -25,6 +28,8 @@ export interface StageEnv {
   readonly dbRoot: string;
   readonly steps: Steps;
   readonly log: Log;
+  /** The package's helper thread, if it has one: it writes a share of the files, and is stopped after. */
+  readonly helper?: WriteHelper;
 }
 
 function makeDir(path: string, mode: number, umask: number) {
@@ -49,7 +54,7 @@ export function stageInstall(env: StageEnv, plan: InstallPlan): void {
   }
   const id = `install:${record.pkg}`;
   const total = record.files.length + plan.direct.length;
-  let done = 0;
+  const progress = (done: number) => log.progress({ id, phase: "install", label: record.pkg, done, total });
   // A file created with the mode the umask gives anyway needs no fchmod.
   const plain = 0o666 & ~umask;
   const write = (path: string, e: PackageEntry) => {
@@ -57,11 +62,32 @@ export function stageInstall(env: StageEnv, plan: InstallPlan): void {
     else if (e.mode === plain) Deno.writeFileSync(path, e.body);
     else Deno.writeFileSync(path, e.body, { mode: e.mode });
     steps.step();
-    if ((++done & 511) === 0) log.progress({ id, phase: "install", label: record.pkg, done, total });
   };
-  for (const f of plan.direct) write(hostPath(root, f.staged), f.entry);
-  for (let i = 0; i < record.files.length; i++) {
-    write(hostPath(root, tempName(record.files[i], record.tag, i)), sources[i]);
+  if (env.helper !== undefined && total >= HELPER_MIN_FILES) {
+    const paths: string[] = new Array(total);
+    const entries: PackageEntry[] = new Array(total);
+    let j = 0;
+    for (const f of plan.direct) {
+      paths[j] = hostPath(root, f.staged);
+      entries[j++] = f.entry;
+    }
+    for (let i = 0; i < record.files.length; i++) {
+      paths[j] = hostPath(root, tempName(record.files[i], record.tag, i));
+      entries[j++] = sources[i];
+    }
+    const helped = env.helper.writeAll(paths, entries, plain, steps, (i) => write(paths[i], entries[i]), progress);
+    log.debug(`${record.pkg}: ${helped} of ${total} files written by a second thread`);
+  } else {
+    env.helper?.stop();
+    let done = 0;
+    for (const f of plan.direct) {
+      write(hostPath(root, f.staged), f.entry);
+      if ((++done & 511) === 0) progress(done);
+    }
+    for (let i = 0; i < record.files.length; i++) {
+      write(hostPath(root, tempName(record.files[i], record.tag, i)), sources[i]);
+      if ((++done & 511) === 0) progress(done);
+    }
   }
   Deno.mkdirSync(txDir(env.dbRoot), { recursive: true });
   const entryDir = stagedEntry(env.dbRoot, record.pkg).next;

@@ -9,25 +9,34 @@
  * @module
  */
 
-/** Counts steps and, when asked to, crashes the process after one of them. */
+/**
+ * Counts steps and, when asked to, crashes the process after one of them.
+ * The count lives in shared memory, so that a helper thread writing files
+ * of the same transaction (`write_helper.ts`) counts in it too.
+ */
 export class Steps {
-  #count = 0;
-  readonly #killAt: number | undefined;
+  readonly #count = new Int32Array(new SharedArrayBuffer(4));
+  /** The step after which the process is killed (`KISS_FAULT_AFTER`), if any. */
+  readonly killAt: number | undefined;
 
   /** `env` is the environment kiln was started with (`KISS_FAULT_AFTER`). */
   constructor(env: Readonly<Record<string, string>> = {}) {
     const n = Number(env.KISS_FAULT_AFTER);
-    this.#killAt = Number.isInteger(n) && n > 0 ? n : undefined;
+    this.killAt = Number.isInteger(n) && n > 0 ? n : undefined;
   }
 
   /** Steps taken so far. */
   get count(): number {
+    return Atomics.load(this.#count, 0);
+  }
+
+  /** The shared counter: another thread takes a step with `Atomics.add(shared, 0, 1)` and kills at {@linkcode killAt}. */
+  get shared(): Int32Array {
     return this.#count;
   }
 
   /** Record that one more durable change was made. */
   step(): void {
-    this.#count++;
-    if (this.#count === this.#killAt) Deno.kill(Deno.pid, "SIGKILL");
+    if (Atomics.add(this.#count, 0, 1) + 1 === this.killAt) Deno.kill(Deno.pid, "SIGKILL");
   }
 }

@@ -16,7 +16,7 @@ import { RootResolver } from "../db/resolve.ts";
 import { checkBatchConflicts, checkDependencies, orderByDepends } from "./batch.ts";
 import { runHook, runPackageScript } from "./hooks.ts";
 import { Journal, removeJournal, txDir } from "./journal.ts";
-import { type PackageArchive, readPackage } from "./package.ts";
+import { type PackageArchive, type PackageEntry, readPackage, releasePackages } from "./package.ts";
 import { choiceName, type InstallPlan, planInstall } from "./plan.ts";
 import { completeInstall, hostPath, removeEmptyDir, removeLeftovers, rollbackInstall } from "./replay.ts";
 import { type Session, withSession } from "./session.ts";
@@ -25,11 +25,16 @@ import { stageInstall } from "./stage.ts";
 /** Read and check every archive (nothing is written). */
 export async function readPackages(archives: readonly string[], log: Log): Promise<PackageArchive[]> {
   const pkgs: PackageArchive[] = [];
-  for (const file of archives) {
-    log.debug(`reading ${file}`);
-    pkgs.push(await readPackage(file));
+  try {
+    for (const file of archives) {
+      log.debug(`reading ${file}`);
+      pkgs.push(await readPackage(file));
+    }
+    return orderByDepends(pkgs);
+  } catch (err) {
+    releasePackages(pkgs);
+    throw err;
   }
-  return orderByDepends(pkgs);
 }
 
 /**
@@ -41,14 +46,21 @@ export async function installArchives(config: Config, archives: string[], log: L
   await installRead(config, await readPackages(archives, log), log);
 }
 
-/** Install packages already read (in the order given), or with `--dry-run` say what that would do. */
+/**
+ * Install packages already read (in the order given), or with `--dry-run`
+ * say what that would do. Their helper threads are stopped in any case.
+ */
 export async function installRead(config: Config, pkgs: readonly PackageArchive[], log: Log): Promise<void> {
-  if (pkgs.length === 0) return;
-  if (config.dryRun) {
-    describeInstall(config, pkgs, log);
-    return;
+  try {
+    if (pkgs.length === 0) return;
+    if (config.dryRun) {
+      describeInstall(config, pkgs, log);
+      return;
+    }
+    await withSession(config, log, (session) => installPackages(session, pkgs));
+  } finally {
+    releasePackages(pkgs);
   }
-  await withSession(config, log, (session) => installPackages(session, pkgs));
 }
 
 /** Install already read packages in a locked session (dependencies of the run first). */
@@ -103,11 +115,15 @@ function execute(session: Session, pkg: PackageArchive, plan: InstallPlan, index
   const record = plan.record;
   // The file systems written to: the database's, and those of the directories files go into.
   const parents = new Set([config.dbRoot]);
-  for (const f of record.files) parents.add(hostPath(root, f.slice(0, f.lastIndexOf("/")) || "/"));
-  for (const d of record.dirs) parents.add(hostPath(root, d.slice(0, d.lastIndexOf("/")) || "/"));
+  let last = "";
+  for (const f of [...record.files, ...record.dirs]) {
+    const parent = f.slice(0, f.lastIndexOf("/")) || "/";
+    if (parent !== last) parents.add(hostPath(root, parent));
+    last = parent;
+  }
   const journal = Journal.begin(config.dbRoot, record, steps, durability);
   try {
-    stageInstall({ root, dbRoot: config.dbRoot, steps, log }, plan);
+    stageInstall({ root, dbRoot: config.dbRoot, steps, log, helper: pkg.helper }, plan);
     durability.syncFileSystems(parents);
     journal.commit();
   } catch (err) {
@@ -131,12 +147,11 @@ function execute(session: Session, pkg: PackageArchive, plan: InstallPlan, index
   }
   // Links to directories change how paths resolve: then the index is rebuilt.
   const resolver = new RootResolver(root);
+  const linksToDirectory = (e: PackageEntry, target: string) =>
+    e.type === "symlink" && isDirectory(hostPath(root, resolver.resolveDir(target)));
   const linksChanged = record.removeDirLinks.length > 0 ||
-    [
-      ...plan.sources.map((e, i) => [e, record.files[i]] as const),
-      ...plan.direct.map((d) => [d.entry, d.target] as const),
-    ]
-      .some(([e, target]) => e.type === "symlink" && isDirectory(hostPath(root, resolver.resolveDir(target))));
+    plan.sources.some((e, i) => linksToDirectory(e, record.files[i])) ||
+    plan.direct.some((d) => linksToDirectory(d.entry, d.target));
   if (linksChanged) index.rebuild(config);
   else index.replacePackage(pkg.name, plan.resolved, manifestStamp(config.installedDir, pkg.name), plan.links);
   index.trySave(config);

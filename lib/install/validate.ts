@@ -91,10 +91,18 @@ export function checkContents(file: string, name: string, byPath: ReadonlyMap<st
     else extra.push(path);
   }
   // Nothing may lie below a file or a link of the archive: a link would be written through.
-  for (const [path, e] of byPath) {
-    if (e.type !== "directory" && implied.has(path + "/")) {
-      const what = e.type === "symlink" ? "a symbolic link" : "a file";
-      throw fail(file, `${path} is ${what} of the archive, yet the archive has entries below it`);
+  // There are far fewer directories than entries: look each one up, then name the archive's first offender.
+  let below = false;
+  for (const dir of implied) {
+    const e = byPath.get(dir.slice(0, -1));
+    if (e !== undefined && e.type !== "directory") below = true;
+  }
+  if (below) {
+    for (const [path, e] of byPath) {
+      if (e.type !== "directory" && implied.has(path + "/")) {
+        const what = e.type === "symlink" ? "a symbolic link" : "a file";
+        throw fail(file, `${path} is ${what} of the archive, yet the archive has entries below it`);
+      }
     }
   }
   const missing = manifest.filter((line) => !byPath.has(line) && !(line.endsWith("/") && implied.has(line)));

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { UsageError } from "../../lib/errors.ts";
 import { Log, silent } from "../../lib/log.ts";
 import type { CommandContext } from "../../lib/cli/context.ts";
-import { checkName, packageTargets, singleTarget } from "../../lib/cli/args.ts";
+import { packageTargets, singleTarget } from "../../lib/cli/args.ts";
+import { checkName } from "../../lib/cli/check_name.ts";
 import { tempDir, testConfig, writeRepo } from "../_helpers/fixtures.ts";
 
 function context(root: string, kissPath: string[], args: string[], cwd: string): CommandContext {

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  installedPath,
-  isInstalled,
-  listInstalled,
-  readInstalled,
-  readInstalledVersion,
-} from "../../lib/db/installed.ts";
+import { installedPath, isInstalled, listInstalled, readInstalledVersion } from "../../lib/db/installed.ts";
+import { readInstalled } from "../../lib/db/installed_recipe.ts";
 import { sha, tempDir, testConfig, writeInstalled } from "../_helpers/fixtures.ts";
 
 Deno.test("listInstalled: package directories only, in byte order; an absent database is empty", async () => {

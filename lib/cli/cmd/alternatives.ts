@@ -8,7 +8,7 @@
 
 import type { CommandContext } from "../context.ts";
 import { UsageError } from "../../errors.ts";
-import { checkName } from "../args.ts";
+import { checkName } from "../check_name.ts";
 import { listAlternatives, swapAlternative } from "../../install/alternatives.ts";
 
 /** List or swap alternatives. */

@@ -11,7 +11,8 @@
 
 import type { CommandContext } from "../context.ts";
 import { UsageError } from "../../errors.ts";
-import { checkName, packageTargets } from "../args.ts";
+import { packageTargets } from "../args.ts";
+import { checkName } from "../check_name.ts";
 import { normalize } from "../../config.ts";
 import { archiveFromCache, fromDirectory } from "../../install/find.ts";
 import { installArchives, installRead } from "../../install/transaction.ts";

@@ -8,16 +8,16 @@
 
 import type { CommandContext } from "../context.ts";
 import { KilnError } from "../../errors.ts";
-import { checkName } from "../args.ts";
-import { listInstalled, readInstalledVersion } from "../../db/installed.ts";
+import { checkName } from "../check_name.ts";
+import { listInstalledVersions, readInstalledVersion } from "../../db/installed.ts";
 
 /** Print installed packages (`--json`: name, version, release). */
 export function run(ctx: CommandContext): Promise<number> {
   for (const name of ctx.args) checkName(name);
-  const names = ctx.args.length > 0 ? [...new Set(ctx.args)] : listInstalled(ctx.config);
-  const rows: { name: string; version: string; release: string }[] = [];
+  const named = ctx.args.length > 0;
+  const rows: { name: string; version: string; release: string }[] = named ? [] : listInstalledVersions(ctx.config);
   const missing: string[] = [];
-  for (const name of names) {
+  for (const name of named ? new Set(ctx.args) : []) {
     const v = readInstalledVersion(ctx.config, name);
     if (v) rows.push({ name, ...v });
     else missing.push(name);
