@@ -11,6 +11,7 @@
 
 import { fetchToFile } from "../lib/sources/fetch.ts";
 import { Log, silent } from "../lib/log.ts";
+import { medianSeconds } from "./_timing.ts";
 
 /** One measured client. */
 export interface DownloadFigure {
@@ -49,18 +50,6 @@ function serve(dir: string): void {
   });
 }
 
-async function median(runs: number, fn: () => Promise<void>): Promise<number> {
-  await fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await fn();
-    times.push((performance.now() - start) / 1000);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
-
 /** Measure kiln and curl downloading a `sizeMiB` MiB file over loopback. */
 export async function benchDownload(options: DownloadBenchOptions = {}): Promise<DownloadFigure[]> {
   const bytes = (options.sizeMiB ?? 200) * MiB;
@@ -87,7 +76,7 @@ export async function benchDownload(options: DownloadBenchOptions = {}): Promise
     const url = `http://127.0.0.1:${new TextDecoder().decode(value).trim()}/file.tar`;
     const log = new Log(silent);
 
-    const kiln = await median(runs, async () => {
+    const kiln = await medianSeconds(runs, async () => {
       await Deno.remove(`${dir}/kiln.tar`).catch(() => {});
       await fetchToFile(url, `${dir}/kiln.tar`, {
         log,
@@ -98,7 +87,7 @@ export async function benchDownload(options: DownloadBenchOptions = {}): Promise
       });
       if ((await Deno.stat(`${dir}/kiln.tar`)).size !== bytes) throw new Error("kiln fetched the wrong size");
     });
-    const curl = await median(runs, async () => {
+    const curl = await medianSeconds(runs, async () => {
       const out = await new Deno.Command("curl", { args: ["-sSf", "-o", `${dir}/curl.tar`, url] }).output();
       if (!out.success) throw new Error(`curl failed: ${new TextDecoder().decode(out.stderr)}`);
     });

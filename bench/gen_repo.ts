@@ -39,7 +39,7 @@ export interface GeneratedRepo {
 }
 
 /** mulberry32: a small, fast, seedable generator of numbers in [0, 1). */
-function random(seed: number): () => number {
+export function seeded(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -55,7 +55,7 @@ export function planRepo(shape: RepoShape): { top: string; depends: Map<string, 
   const { packages, seed = 1, depth = 20, deps = 5 } = shape;
   if (!Number.isInteger(packages) || packages < 2) throw new RangeError("packages must be a whole number of 2 or more");
   if (!Number.isInteger(depth) || depth < 2) throw new RangeError("depth must be a whole number of 2 or more");
-  const rand = random(seed);
+  const rand = seeded(seed);
   const pick = (n: number) => Math.floor(rand() * n);
   const width = String(packages).length;
   const levels = depth - 1;

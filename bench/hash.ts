@@ -10,6 +10,7 @@
  */
 
 import { hashFile } from "../lib/hash/hasher.ts";
+import { medianSeconds } from "./_timing.ts";
 
 /** One measured hasher. */
 export interface HashFigure {
@@ -56,17 +57,11 @@ async function tool(program: string, args: string[]): Promise<string> {
   return new TextDecoder().decode(out.stdout).trim().split(/\s+/)[0];
 }
 
+/** Check `fn`'s digest against the reference, then time it (median seconds of `runs`). */
 async function time(runs: number, fn: () => Promise<string>, expected: string): Promise<number> {
-  const got = await fn(); // warm-up, and the check
+  const got = await fn();
   if (got !== expected) throw new Error(`digest ${got} differs from the reference ${expected}`);
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await fn();
-    times.push((performance.now() - start) / 1000);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return medianSeconds(runs, fn);
 }
 
 /** Measure every hasher on a fresh file of `sizeMiB` MiB; the file is removed afterwards. */

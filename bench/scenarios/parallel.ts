@@ -1,14 +1,15 @@
 /**
- * Scenario 8: `-j2` on independent builds. Four packages with no
- * dependencies between them, each a CPU-bound build script (about 1.5 s of
+ * Scenario 8: `-j2` on independent builds. Two packages with no
+ * dependencies between them, each a CPU-bound build script (about 10 s of
  * shell arithmetic, calibrated on this machine), built and installed with
- * `kiln build -j1` and `-j2`. The same four scripts run with `sh` one at a
- * time and two at a time give the speed-up this machine allows.
+ * `kiln build -j2`: the build issue asks for under 12 s. The same two
+ * scripts run with `sh` side by side are the floor, and `-j1` shows the
+ * speed-up.
  *
  * @module
  */
 
-import { compare, type Contender, type Figure, type Row, Skip, type TargetResult } from "../harness.ts";
+import { compare, type Contender, type Figure, formatMs, type Row, Skip, type TargetResult } from "../harness.ts";
 import { need } from "../peers.ts";
 import { type BenchContext, exists, expectSuccess, kiln, needCommand, removeTree, run } from "./_common.ts";
 import type { Scenario } from "./_common.ts";
@@ -36,12 +37,12 @@ export const scenario: Scenario = {
   id: 8,
   title: "-j2 on independent builds",
   summary:
-    "four independent CPU-bound builds of about 1.5 s, `kiln build -j2` against `-j1`, and the same scripts run 2 at a time against 1 at a time.",
+    "two independent CPU-bound builds of about 10 s, `kiln build -j2` against `-j1` and against the same two scripts run side by side with `sh`.",
   async run(ctx: BenchContext) {
     const sh = need(ctx.peers.sh);
-    const seconds = ctx.quick ? 0.3 : 1.5;
+    const seconds = ctx.quick ? 0.3 : 10;
     const loops = await calibrate(sh, seconds);
-    const names = ["ja", "jb", "jc", "jd"];
+    const names = ["ja", "jb"];
     const repo = `${ctx.tmp}/repo`, root = `${ctx.tmp}/root`, cache = `${ctx.tmp}/cache`;
     for (const name of names) writeRecipe(`${repo}/${name}`, cpuBuild(name, loops));
     const runs = ctx.quick ? 1 : 2;
@@ -78,8 +79,8 @@ export const scenario: Scenario = {
       },
     });
 
-    ctx.say(`parallel: 4 independent builds of ~${seconds} s, -j1 and -j2`);
-    const [j1, j2, seq, par] = await compare([build(1), build(2), scripts(1), scripts(2)], { runs, warmup: 0 });
+    ctx.say(`parallel: 2 independent builds of ~${seconds} s, -j2 and -j1`);
+    const [j2, par, j1] = await compare([build(2), scripts(2), build(1)], { runs, warmup: 0 });
     await removeTree(root);
 
     const speedup = (a?: Figure, b?: Figure) =>
@@ -87,30 +88,19 @@ export const scenario: Scenario = {
     const rows: Row[] = [
       {
         scenario: "8. parallel builds",
-        case: `4 independent ~${seconds} s builds, -j2 vs -j1`,
+        case: `2 independent ~${seconds} s builds, -j2`,
         kiln: j2,
-        peers: [j1],
+        peers: [par, j1],
         note: `speed-up of -j2 over -j1: ${speedup(j1, j2) ?? "not measured"}`,
-      },
-      {
-        scenario: "8. parallel builds",
-        case: "the same scripts, 2 at a time vs 1 (the machine's own limit)",
-        kiln: par,
-        peers: [seq],
-        note: `speed-up the machine allows: ${speedup(seq, par) ?? "not measured"}`,
       },
     ];
     const targets: TargetResult[] = [];
-    const target = "-j2 gets at least 85% of the speed-up the machine allows (build issue, context)";
+    const target = "-j2 on two independent 10-second builds finishes in under 12 s (build issue)";
     if (ctx.quick) targets.push({ target, reason: "quick run" });
-    else if (j1.stats && j2.stats && seq.stats && par.stats) {
-      const got = j1.stats.median / j2.stats.median, can = seq.stats.median / par.stats.median;
-      targets.push({
-        target,
-        measured: `${got.toFixed(2)}× (scripts alone: ${can.toFixed(2)}×)`,
-        met: got >= 0.85 * can,
-      });
-    } else targets.push({ target, reason: j2.skipped ?? j1.skipped ?? par.skipped ?? seq.skipped });
+    else if (j2.stats) {
+      const floor = par.stats ? ` (the two scripts side by side: ${formatMs(par.stats.median)})` : "";
+      targets.push({ target, measured: `${formatMs(j2.stats.median)}${floor}`, met: j2.stats.median < 12_000 });
+    } else targets.push({ target, reason: j2.skipped });
     return { rows, targets };
   },
 };

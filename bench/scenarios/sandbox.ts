@@ -193,11 +193,15 @@ export const scenario: Scenario = {
       const per = big.kiln.stats.median / (big.files / 1000);
       const cpPer = big.cp?.stats ? `, cp -al ${formatMs(big.cp.stats.median / (big.files / 1000))}` : "";
       const memPer = inMemory?.stats ? `; ${formatMs(inMemory.stats.median / (memFiles / 1000))} in memory` : "";
+      // The target is one budget: 50 ms, plus 15 ms for each 1,000 files linked.
+      const total = setupMs + big.kiln.stats.median;
+      const budget = 50 + 15 * (big.files / 1000);
       targets.push({
         target,
-        measured: `helper start to execve ${formatMs(setupMs)} (host mode; the whole call around /bin/true ` +
-          `${formatMs(kilnSetup.stats.median)}); ${formatMs(per)} per 1,000 files on disk${cpPer}${memPer}`,
-        met: setupMs < 50 && per < 15,
+        measured: `${formatMs(total)} for ${count(big.files)} files against a budget of ${formatMs(budget)}: ` +
+          `helper start to execve ${formatMs(setupMs)} (host mode; the whole call around /bin/true ` +
+          `${formatMs(kilnSetup.stats.median)}) + ${formatMs(per)} per 1,000 files on disk${cpPer}${memPer}`,
+        met: setupMs < 50 && total < budget,
       });
     } else {
       targets.push({

@@ -12,6 +12,13 @@
  * `build`, so that the sandbox needs to show only the run's own directories),
  * `sandbox/<pkg>/` (the sandbox's working directory: its sysroot).
  *
+ * `KISS_HOOK` programs (`lib/hooks.ts`) are called on the way, outside the
+ * sandbox: `queue PKG N TOTAL`, `pre-extract PKG PKGDIR` (packages with
+ * sources), `pre-build PKG BUILDDIR`, then `build-fail PKG BUILDDIR` (whose
+ * own failure is only a warning: the build's failure is the error) or
+ * `post-build PKG PKGDIR` and, once the archive is written,
+ * `post-package PKG ARCHIVE`.
+ *
  * @module
  */
 
@@ -23,6 +30,7 @@ import { readInstalled } from "../db/installed_recipe.ts";
 import { generateManifest } from "../db/manifest.ts";
 import { generateEtcsums } from "../db/etcsums.ts";
 import { packDirectory } from "../archive/pack.ts";
+import { runHook } from "../hooks.ts";
 import { runSandboxed } from "../sandbox/run.ts";
 import { removeWorkTree } from "./cleanup.ts";
 import { copyContents, copyPath } from "./copy.ts";
@@ -92,6 +100,7 @@ export async function buildPackage(job: BuildJob, run: BuildRun): Promise<BuiltP
   const progressId = `build:${recipe.name}`;
   const label = `(${job.index}/${job.total}) ${recipe.name}`;
   log.info(`(${job.index}/${job.total}) building ${recipe.name}`);
+  await runHook(config, log, "queue", [recipe.name, String(job.index), String(job.total)]);
   try {
     for (const d of [dirs.pkgdir, dirs.scriptDir, dirs.sandboxDir]) {
       await removeWorkTree(d, log);
@@ -99,7 +108,9 @@ export async function buildPackage(job: BuildJob, run: BuildRun): Promise<BuiltP
     await Deno.mkdir(`${dirs.pkgdir}/${DB_PATH}`, { recursive: true });
     await Deno.mkdir(dirs.scriptDir, { recursive: true });
     await Deno.mkdir(dirs.sandboxDir, { recursive: true });
+    if (recipe.sources.length > 0) await runHook(config, log, "pre-extract", [recipe.name, dirs.pkgdir]);
     await unpackSources(recipe, dirs.buildDir, config, log);
+    await runHook(config, log, "pre-build", [recipe.name, dirs.buildDir]);
 
     const epoch = await sourceDateEpoch(recipe, config.env);
     const script = `${dirs.scriptDir}/build`;
@@ -125,6 +136,11 @@ export async function buildPackage(job: BuildJob, run: BuildRun): Promise<BuiltP
     }, log);
     log.done(progressId);
     if (result.code !== 0) {
+      try {
+        await runHook(config, log, "build-fail", [recipe.name, dirs.buildDir]);
+      } catch (err) {
+        log.warn((err as Error).message);
+      }
       const tail = await lastLines(logFile, FAILURE_TAIL);
       throw new KilnError(
         `build of ${recipe.name} failed (exit status ${result.code})` +
@@ -138,6 +154,7 @@ export async function buildPackage(job: BuildJob, run: BuildRun): Promise<BuiltP
     const db = `${dirs.pkgdir}/${DB_PATH}/${recipe.name}`;
     await copyContents(recipe.dir, db, { dereference: true });
     for (const own of ["manifest", "etcsums"]) await Deno.remove(`${db}/${own}`).catch(() => {});
+    await runHook(config, log, "post-build", [recipe.name, dirs.pkgdir]);
     await stripPackage(dirs.pkgdir, recipe.dir, config, log);
     const fixed = await fixDepends({ pkgdir: dirs.pkgdir, name: recipe.name, config, log });
     await writeDatabaseFiles(dirs.pkgdir, recipe.name, log);
@@ -146,6 +163,7 @@ export async function buildPackage(job: BuildJob, run: BuildRun): Promise<BuiltP
     const archive = `${config.binDir}/${archiveName(recipe, config)}`;
     await packDirectory(dirs.pkgdir, archive, { compression: config.compress, sourceDateEpoch: epoch });
     log.info(`created package ${archiveName(recipe, config)}`);
+    await runHook(config, log, "post-package", [recipe.name, archive]);
     if (!config.debug) {
       for (const d of Object.values(dirs)) await removeWorkTree(d, log);
     }

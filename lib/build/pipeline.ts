@@ -23,6 +23,7 @@ import { KilnError } from "../errors.ts";
 import { type BuildPlan, formatPlan, loadPlanRecipes } from "../graph/plan.ts";
 import { downloadSources } from "../sources/download.ts";
 import { installArchives } from "../install/transaction.ts";
+import { withHookTurn } from "../hooks.ts";
 import { ask, canAsk } from "./ask.ts";
 import { removeWorkTree, removeWorkTreeSync } from "./cleanup.ts";
 import { archiveName, buildPackage, type BuildRun, type BuiltPackage } from "./package.ts";
@@ -115,7 +116,8 @@ export async function buildPlan(
             if (!entry.explicit || needed.has(recipe.name)) {
               log.info(`${recipe.name} is needed as a dependency, installing it`);
             }
-            await installing.run(() => installArchives(config, [built.archive], log));
+            // Its install hooks must not run beside the hooks of a package being built meanwhile.
+            await installing.run(() => withHookTurn(() => installArchives(config, [built.archive], log)));
           }
           done.set(recipe.name, {
             ...built,
@@ -156,7 +158,7 @@ async function installExplicit(
     log.info(`not installing ${names}; to install: kiln install ${names}`);
     return;
   }
-  await installing.run(() => installArchives(config, waiting.map((p) => p.archive), log));
+  await installing.run(() => withHookTurn(() => installArchives(config, waiting.map((p) => p.archive), log)));
   for (const p of waiting) p.installed = true;
 }
 

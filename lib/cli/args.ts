@@ -8,6 +8,7 @@
 
 import type { CommandContext } from "./context.ts";
 import { UsageError } from "../errors.ts";
+import { isFile } from "../fs_queries.ts";
 import { isPackageName } from "../recipe/names.ts";
 import { checkName } from "./check_name.ts";
 import { Repositories } from "../repo/repositories.ts";
@@ -63,12 +64,4 @@ export function singleTarget(ctx: CommandContext, command: string): { name: stri
   }
   const { names, repos } = packageTargets(ctx);
   return { name: names[0], repos };
-}
-
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
 }

@@ -8,6 +8,7 @@
 
 import type { Config } from "../config.ts";
 import { isNotFound, KilnError } from "../errors.ts";
+import { isDirectory } from "../fs_queries.ts";
 import { isPackageName } from "../recipe/names.ts";
 import type { PackageVersion } from "../recipe/version.ts";
 import { splitWords } from "../recipe/text.ts";
@@ -37,14 +38,6 @@ export function listInstalled(config: Config): string[] {
 /** Compare strings by UTF-16 code units, which is byte order for ASCII names (like `LC_ALL=C sort`). */
 export function byteOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
 }
 
 /** Whether package `name` is installed in the configured root. */

@@ -15,6 +15,27 @@ import { KilnError } from "../errors.ts";
 
 const MAX_LINKS = 40;
 
+/** Anything that resolves directory paths: a {@linkcode RootResolver}, or a resolver built on one. */
+export interface DirResolver {
+  /** Resolve every component of a directory path (with or without a trailing `/`); no trailing `/` in the result. */
+  resolveDir(path: string): string;
+}
+
+/**
+ * Resolve a manifest path with `dirs`: a file keeps its name and has its
+ * directory resolved; a directory (trailing `/`) is resolved whole and keeps
+ * its `/`.
+ */
+export function resolveManifestPath(dirs: DirResolver, path: string): string {
+  if (path.endsWith("/")) {
+    const dir = dirs.resolveDir(path);
+    return dir === "/" ? "/" : dir + "/";
+  }
+  const slash = path.lastIndexOf("/");
+  const parent = dirs.resolveDir(slash <= 0 ? "/" : path.slice(0, slash));
+  return (parent === "/" ? "" : parent) + path.slice(slash);
+}
+
 /** Resolves root-relative absolute paths through the root's symbolic links (results cached). */
 export class RootResolver {
   readonly #root: string;
@@ -96,12 +117,6 @@ export class RootResolver {
    * resolved; a directory (trailing `/`) is resolved whole and keeps its `/`.
    */
   resolve(path: string): string {
-    if (path.endsWith("/")) {
-      const dir = this.resolveDir(path);
-      return dir === "/" ? "/" : dir + "/";
-    }
-    const slash = path.lastIndexOf("/");
-    const parent = this.resolveDir(slash <= 0 ? "/" : path.slice(0, slash));
-    return (parent === "/" ? "" : parent) + path.slice(slash);
+    return resolveManifestPath(this, path);
   }
 }

@@ -11,7 +11,7 @@
 import type { OwnerIndex } from "../db/owners.ts";
 import { DB_PATH } from "../db/manifest.ts";
 import { KilnError } from "../errors.ts";
-import type { PackageArchive } from "./package.ts";
+import type { PackageArchive, PackageEntry } from "./package.ts";
 import type { PathResolver } from "./paths.ts";
 
 /** A path of the package that another installed package owns. */
@@ -33,6 +33,15 @@ export function inEntry(prefix: string, path: string): boolean {
 }
 
 /**
+ * True for the entries of `pkg` installed as files of the root (or links):
+ * not directories, not the entries its manifest leaves out, not its database
+ * entry. `prefix` is {@linkcode entryPrefix}.
+ */
+export function isPlacedFile(pkg: PackageArchive, prefix: string, e: PackageEntry): boolean {
+  return e.type !== "directory" && !(pkg.unlisted.size > 0 && pkg.unlisted.has(e.path)) && !inEntry(prefix, e.path);
+}
+
+/**
  * The files of `pkg` that other packages own: in the owner index, or in
  * `pending` (resolved path → package) for packages installed in the same run.
  */
@@ -50,9 +59,7 @@ export function findConflicts(
   let dir: { resolved: string; owned: boolean } | undefined;
   let dirPath = "";
   for (const e of pkg.entries) {
-    if (e.type === "directory" || (pkg.unlisted.size > 0 && pkg.unlisted.has(e.path)) || inEntry(prefix, e.path)) {
-      continue;
-    }
+    if (!isPlacedFile(pkg, prefix, e)) continue;
     const slash = e.path.lastIndexOf("/");
     // Entries come directory by directory: most are in the directory of the one before.
     if (dir === undefined || slash !== dirPath.length || !e.path.startsWith(dirPath)) {

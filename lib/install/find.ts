@@ -12,6 +12,7 @@
 import type { Config } from "../config.ts";
 import type { Log } from "../log.ts";
 import { KilnError } from "../errors.ts";
+import { isFile } from "../fs_queries.ts";
 import { isInstalled } from "../db/installed.ts";
 import { readVersion } from "../recipe/version.ts";
 import { Repositories } from "../repo/repositories.ts";
@@ -26,9 +27,7 @@ export function cachedArchive(config: Config, name: string, version: string, rel
   const exts = [config.compress, ...ARCHIVE_EXTENSIONS.filter((e) => e !== config.compress)];
   for (const ext of exts) {
     const file = `${config.binDir}/${name}@${version}-${release}.tar.${ext}`;
-    try {
-      if (Deno.statSync(file).isFile) return file;
-    } catch { /* try the next */ }
+    if (isFile(file)) return file;
   }
   return undefined;
 }

@@ -21,8 +21,18 @@ import { isNotFound } from "../errors.ts";
 import type { Durability } from "./durability.ts";
 import type { Steps } from "./steps.ts";
 
+/** What a transaction deletes of a package's old files once it is committed. */
+export interface Removals {
+  /** Files of the old version to delete after the commit. */
+  readonly removeFiles: readonly string[];
+  /** Links to directories of the old version, deleted after the commit once they dangle (as kiss does). */
+  readonly removeDirLinks: readonly string[];
+  /** Directories of the old version to delete when empty, children first. */
+  readonly removeDirs: readonly string[];
+}
+
 /** The install (or upgrade) of one package. */
-export interface InstallRecord {
+export interface InstallRecord extends Removals {
   readonly kind: "install";
   /** The package. */
   readonly pkg: string;
@@ -36,21 +46,12 @@ export interface InstallRecord {
   readonly dirs: readonly string[];
   /** Files staged beside their targets in existing directories; file `i` is staged as {@linkcode tempName}(target, tag, i). */
   readonly files: readonly string[];
-  /** Files of the old version to delete after the commit. */
-  readonly removeFiles: readonly string[];
-  /** Links to directories of the old version, deleted after the commit once they dangle (as kiss does). */
-  readonly removeDirLinks: readonly string[];
-  /** Directories of the old version to delete when empty, children first. */
-  readonly removeDirs: readonly string[];
 }
 
 /** The removal of one package. */
-export interface RemoveRecord {
+export interface RemoveRecord extends Removals {
   readonly kind: "remove";
   readonly pkg: string;
-  readonly removeFiles: readonly string[];
-  readonly removeDirLinks: readonly string[];
-  readonly removeDirs: readonly string[];
 }
 
 /** Swapping an alternative into place (`kiln a PKG PATH`). */

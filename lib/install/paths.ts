@@ -9,13 +9,11 @@
  * @module
  */
 
-import type { RootResolver } from "../db/resolve.ts";
+import { type DirResolver, resolveManifestPath, type RootResolver } from "../db/resolve.ts";
 import type { DiskView } from "./disk.ts";
 
 /** What planning asks of a resolver (a {@linkcode RootResolver} answers it too). */
-export interface PathResolver {
-  /** Resolve every component of a directory path (with or without a trailing `/`); no trailing `/` in the result. */
-  resolveDir(path: string): string;
+export interface PathResolver extends DirResolver {
   /** Resolve a manifest path: a file keeps its name and has its directory resolved; a directory keeps its `/`. */
   resolve(path: string): string;
 }
@@ -61,13 +59,7 @@ export class PlanResolver implements PathResolver {
   }
 
   resolve(path: string): string {
-    if (path.endsWith("/")) {
-      const dir = this.resolveDir(path);
-      return dir === "/" ? "/" : dir + "/";
-    }
-    const slash = path.lastIndexOf("/");
-    const parent = this.resolveDir(slash <= 0 ? "/" : path.slice(0, slash));
-    return (parent === "/" ? "" : parent) + path.slice(slash);
+    return resolveManifestPath(this, path);
   }
 
   /**

@@ -23,12 +23,13 @@ import {
   sortManifest,
 } from "../db/manifest.ts";
 import { byteOrder, reverseByteOrder } from "../db/order.ts";
+import { isDirectory } from "../fs_queries.ts";
 import { RootResolver } from "../db/resolve.ts";
 import { type DiskKind, DiskView } from "./disk.ts";
 import { decideEtc, entrySum, unchanged } from "./etc.ts";
 import { type InstallRecord, stagedDirName } from "./journal.ts";
 import { type PathResolver, PlanResolver } from "./paths.ts";
-import { conflictError, entryPrefix, findConflicts, inEntry } from "./conflicts.ts";
+import { conflictError, entryPrefix, findConflicts, inEntry, isPlacedFile } from "./conflicts.ts";
 import { type PackageArchive, type PackageEntry, refuse } from "./package.ts";
 import { hostPath, present } from "./replay.ts";
 
@@ -207,9 +208,7 @@ export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan 
   let dir: DirPlan | undefined;
   let dirPath = "";
   for (const e of pkg.entries) {
-    if (e.type === "directory" || (pkg.unlisted.size > 0 && pkg.unlisted.has(e.path)) || inEntry(prefix, e.path)) {
-      continue;
-    }
+    if (!isPlacedFile(pkg, prefix, e)) continue;
     const path = moved.size > 0 ? moved.get(e.path) ?? e.path : e.path;
     const slash = path.lastIndexOf("/");
     // Entries come directory by directory: most are in the directory of the one before.
@@ -367,9 +366,7 @@ function sharedDirectories(
   const shared = new Set<string>();
   let dirPath = "\0";
   for (const e of pkg.entries) {
-    if (e.type === "directory" || (pkg.unlisted.size > 0 && pkg.unlisted.has(e.path)) || inEntry(prefix, e.path)) {
-      continue;
-    }
+    if (!isPlacedFile(pkg, prefix, e)) continue;
     const path = moved.size > 0 ? moved.get(e.path) ?? e.path : e.path;
     const slash = path.lastIndexOf("/");
     if (slash === dirPath.length && path.startsWith(dirPath)) continue;
@@ -394,11 +391,3 @@ function isKissOrder(lines: readonly string[]): boolean {
 
 /** Code units that sort differently in UTF-16 and in UTF-8: surrogates and U+E000–U+FFFF. */
 const HIGH_UNITS = /[\uD800-\uFFFF]/;
-
-function isDirectory(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
-}

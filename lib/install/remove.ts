@@ -21,7 +21,8 @@ import { runtimeDepends } from "../db/queries.ts";
 import { RootResolver } from "../db/resolve.ts";
 import { type DiskKind, DiskView } from "./disk.ts";
 import { unchanged } from "./etc.ts";
-import { runHook, runPackageScript } from "./hooks.ts";
+import { runHookSync } from "../hooks.ts";
+import { runPackageScript } from "./scripts.ts";
 import { Journal, type RemoveRecord, txDir } from "./journal.ts";
 import { completeRemove, hostPath, removeEmptyDir } from "./replay.ts";
 import { type Session, withSession } from "./session.ts";
@@ -143,7 +144,7 @@ function dependentsFirst(config: Config, names: readonly string[]): string[] {
 export function removeOne(session: Session, name: string, index: OwnerIndex): void {
   const { config, log, steps, durability } = session;
   checkRemovable(config, name, index);
-  runHook(config, log, "pre-remove", name, `${config.installedDir}/${name}`);
+  runHookSync(config, log, "pre-remove", [name, `${config.installedDir}/${name}`]);
   runPackageScript(config, log, name, "pre-remove");
   const manifest = readManifest(config.installedDir, name);
   // A big package's files are deleted by two threads; the second starts while the removal is planned.
@@ -173,7 +174,7 @@ export function removeOne(session: Session, name: string, index: OwnerIndex): vo
   durability.syncFileSystems(parents);
   journal.end();
   for (const p of plan.etcKept) log.warn(`${name}: keeping ${p}, which was changed on disk`);
-  runHook(config, log, "post-remove", name, config.root);
+  runHookSync(config, log, "post-remove", [name, config.root]);
   log.info(`removed ${name}`);
 }
 

@@ -11,7 +11,15 @@ import type { Log } from "../log.ts";
 import type { DatabasePaths } from "../db/owners.ts";
 import { isNotFound } from "../errors.ts";
 import { RootResolver } from "../db/resolve.ts";
-import { type InstallRecord, type RemoveRecord, stagedDirName, type SwapRecord, tempName, txDir } from "./journal.ts";
+import {
+  type InstallRecord,
+  type Removals,
+  type RemoveRecord,
+  stagedDirName,
+  type SwapRecord,
+  tempName,
+  txDir,
+} from "./journal.ts";
 import type { Steps } from "./steps.ts";
 import type { WriteHelper } from "./write_helper.ts";
 
@@ -119,7 +127,7 @@ export function dropEntry(env: TxEnv, pkg: string): void {
 
 function removeOld(
   env: TxEnv,
-  rec: { removeFiles: readonly string[]; removeDirLinks: readonly string[]; removeDirs: readonly string[] },
+  rec: Removals,
   helper?: WriteHelper,
 ) {
   const root = env.paths.root;

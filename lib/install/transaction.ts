@@ -14,7 +14,8 @@ import { KilnError } from "../errors.ts";
 import { manifestStamp, OwnerIndex } from "../db/owners.ts";
 import { RootResolver } from "../db/resolve.ts";
 import { checkBatchConflicts, checkDependencies, orderByDepends } from "./batch.ts";
-import { runHook, runPackageScript } from "./hooks.ts";
+import { runHookSync } from "../hooks.ts";
+import { runPackageScript } from "./scripts.ts";
 import { Journal, removeJournal, txDir } from "./journal.ts";
 import { type PackageArchive, type PackageEntry, readPackage, releasePackages } from "./package.ts";
 import { choiceName, type InstallPlan, planInstall } from "./plan.ts";
@@ -80,7 +81,7 @@ function newTag(): string {
 export function installOne(session: Session, pkg: PackageArchive, index: OwnerIndex): void {
   const { config, log } = session;
   const name = pkg.name;
-  runHook(config, log, "pre-install", name, pkg.file);
+  runHookSync(config, log, "pre-install", [name, pkg.file]);
   const plan = planInstall(pkg, { paths: config, index, choice: config.choice, tag: newTag() });
   const version = `${pkg.version}-${pkg.release}`;
   log.info(
@@ -97,7 +98,7 @@ export function installOne(session: Session, pkg: PackageArchive, index: OwnerIn
   }
   for (const p of plan.etcKept) log.warn(`${name}: keeping ${p}, which was changed on disk`);
   runPackageScript(config, log, name, "post-install");
-  runHook(config, log, "post-install", name, `${config.installedDir}/${name}`);
+  runHookSync(config, log, "post-install", [name, `${config.installedDir}/${name}`]);
   log.info(`installed ${name} ${version}`);
 }
 

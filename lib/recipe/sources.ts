@@ -16,6 +16,7 @@
 import type { Dialect, Source, SourceKind } from "./types.ts";
 import { normalize } from "../config.ts";
 import { RecipeError } from "../errors.ts";
+import { exists, isDirectory } from "../fs_queries.ts";
 import { expandPlaceholders } from "./placeholders.ts";
 import { recipeLines } from "./text.ts";
 
@@ -116,15 +117,6 @@ function localPath(path: string, dir: string): string {
   return exists(fromRoot) ? fromRoot : inPackage;
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function parseGit(written: string, dest: string | undefined, raw: string, file: string, line: number): Source {
   let url = written.slice("git+".length);
   let branch: string | undefined;
@@ -171,9 +163,5 @@ function pathStart(url: string): number {
 export function needsChecksum(source: Source): boolean {
   if (source.kind === "git") return false;
   if (source.kind === "remote") return true;
-  try {
-    return !Deno.statSync(source.url).isDirectory;
-  } catch {
-    return true;
-  }
+  return !isDirectory(source.url);
 }

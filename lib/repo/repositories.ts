@@ -13,6 +13,7 @@
 import type { Config } from "../config.ts";
 import type { Recipe } from "../recipe/types.ts";
 import { KilnError } from "../errors.ts";
+import { isDirectory } from "../fs_queries.ts";
 import { normalize } from "../config.ts";
 import { loadRecipe } from "../recipe/load.ts";
 import { isPackageName } from "../recipe/names.ts";
@@ -102,7 +103,7 @@ export class Repositories {
   describeSearch(): string {
     const described = this.paths.map((path) => {
       const label = path === this.installedDir ? `the installed database ${path}` : path;
-      return this.#exists(path) || path === this.installedDir ? label : `${label} (missing)`;
+      return isDirectory(path) || path === this.installedDir ? label : `${label} (missing)`;
     });
     return described.length === 1 ? described[0] : `${described.slice(0, -1).join(", ")} and ${described.at(-1)}`;
   }
@@ -131,14 +132,6 @@ export class Repositories {
     });
   }
 
-  #exists(path: string): boolean {
-    try {
-      return Deno.statSync(path).isDirectory;
-    } catch {
-      return false;
-    }
-  }
-
   #list(repo: string): ReadonlySet<string> {
     let names = this.#listings.get(repo);
     if (names) return names;
@@ -146,7 +139,7 @@ export class Repositories {
     try {
       for (const entry of Deno.readDirSync(repo)) {
         if (!isPackageName(entry.name)) continue;
-        if (entry.isDirectory || (entry.isSymlink && this.#exists(`${repo}/${entry.name}`))) found.add(entry.name);
+        if (entry.isDirectory || (entry.isSymlink && isDirectory(`${repo}/${entry.name}`))) found.add(entry.name);
       }
     } catch {
       // A missing or unreadable repository holds nothing; describeSearch() says so.

@@ -12,6 +12,8 @@
  * @module
  */
 
+import { exists } from "../fs_queries.ts";
+
 /** The hidden sub-command main.ts hands to `helperMain`. */
 export const HELPER_COMMAND = "__sandbox-helper";
 
@@ -26,15 +28,6 @@ const SOURCE_SUFFIX = "/lib/sandbox/launch.ts";
 
 /** Flags for `deno run`: all permissions (as kiln has), no type-check, no prompt, no chatter. */
 const DENO_FLAGS = ["run", "-A", "--no-check", "--no-prompt", "--quiet"];
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The command that starts the helper, for code loaded from `moduleUrl`

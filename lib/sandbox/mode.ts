@@ -6,6 +6,7 @@
 
 import type { Config, SandboxMode } from "../config.ts";
 import { KilnError } from "../errors.ts";
+import { isFile } from "../fs_queries.ts";
 import type { ResolvedSandboxMode } from "./request.ts";
 
 /** The package whose runtime closure is the floor of every hermetic sysroot. */
@@ -13,11 +14,7 @@ export const BASE_PACKAGE = "base";
 
 /** True when `root` has the `base` package installed (so a hermetic sysroot can be made from it). */
 export function hasBase(root: string): boolean {
-  try {
-    return Deno.statSync(`${root.replace(/\/+$/, "")}/var/db/kiss/installed/${BASE_PACKAGE}/manifest`).isFile;
-  } catch {
-    return false;
-  }
+  return isFile(`${root.replace(/\/+$/, "")}/var/db/kiss/installed/${BASE_PACKAGE}/manifest`);
 }
 
 /**

@@ -9,14 +9,21 @@
  * be needed into an error naming the missing file (`file://` URLs are still
  * copied: they need no network).
  *
+ * Each source, fetched or found, is wrapped in the `pre-source` and
+ * `post-source` events of `KISS_HOOK` (`lib/hooks.ts`), as kiss does for
+ * every line of `sources`. Sources fetched side by side may interleave their
+ * events; each source's `pre-source` comes before its own `post-source`.
+ *
  * @module
  */
 
 import type { Config } from "../config.ts";
 import { KilnError } from "../errors.ts";
 import { hashFile } from "../hash/hasher.ts";
+import { hasHooks, runHook } from "../hooks.ts";
 import type { Log } from "../log.ts";
 import type { Recipe } from "../recipe/types.ts";
+import { recipeLines } from "../recipe/text.ts";
 import { fetchToFile } from "./fetch.ts";
 import { fetchGit } from "./git.ts";
 import { checkChecksumCount, isFileEntry, planRecipe, type SourceEntry } from "./plan.ts";
@@ -86,16 +93,79 @@ export async function fetchSources(
     entries.push(...planned);
   }
   const memo = new HashMemo();
-  const remote = new Map<string, SourceEntry>();
-  for (const entry of entries) {
-    if ((entry.kind === "remote" || entry.kind === "git") && !remote.has(entry.path)) remote.set(entry.path, entry);
-  }
+  const hooks = hasHooks(config) ? new SourceHooks(config, log) : undefined;
+  // One fetch per cache path; sources of the same path share it, and only the first reports its failure.
+  const fetches = new Map<string, Promise<void>>();
+  const work = hooks ? entries : entries.filter((e) => e.kind === "remote" || e.kind === "git");
   const limit = options.concurrency ?? Math.max(4, config.jobs);
-  const errors = await forEachBounded([...remote.values()], limit, (entry) => {
-    return entry.kind === "git" ? fetchGitEntry(entry, config, log) : fetchRemote(entry, config, log, memo, options);
+  const errors = await forEachBounded(work, limit, async (entry) => {
+    if (hooks?.failed) return;
+    await hooks?.call("pre-source", entry);
+    if (hooks?.failed) return;
+    if (entry.kind === "remote" || entry.kind === "git") {
+      const shared = fetches.get(entry.path);
+      if (shared) {
+        if (!(await shared.then(() => true, () => false))) return;
+      } else {
+        const fetching = entry.kind === "git"
+          ? fetchGitEntry(entry, config, log)
+          : fetchRemote(entry, config, log, memo, options);
+        fetches.set(entry.path, fetching);
+        await fetching;
+      }
+    }
+    await hooks?.call("post-source", entry);
   });
+  if (hooks?.failed) throw hooks.failure;
   throwAll(errors);
   return { entries, memo };
+}
+
+/**
+ * The `pre-source` and `post-source` events: `PKG SOURCE RESOLVED` and
+ * `PKG SOURCE PATH`, SOURCE as written in `sources` (markers unexpanded),
+ * RESOLVED with its markers expanded, PATH where the source is (the cache, or
+ * the local path). Once a hook has failed, no more hooks are called and no
+ * more sources started.
+ */
+class SourceHooks {
+  failed = false;
+  failure: unknown;
+  readonly #written = new Map<string, Map<number, string>>();
+
+  constructor(readonly config: Config, readonly log: Log) {}
+
+  async call(event: "pre-source" | "post-source", entry: SourceEntry): Promise<void> {
+    if (this.failed) return;
+    const { recipe, source } = entry;
+    const resolved = source.raw.split(/\s+/)[0].replace(/(.)\/+$/, "$1");
+    const written = this.#writtenWord(recipe, source.line) ?? resolved;
+    try {
+      await runHook(this.config, this.log, event, [
+        recipe.name,
+        written,
+        event === "pre-source" ? resolved : entry.path,
+      ]);
+    } catch (err) {
+      if (!this.failed) this.failure = err;
+      this.failed = true;
+    }
+  }
+
+  /** The first word of line `line` of the recipe's `sources`, as written. */
+  #writtenWord(recipe: Recipe, line: number): string | undefined {
+    let words = this.#written.get(recipe.dir);
+    if (words === undefined) {
+      words = new Map();
+      try {
+        for (const l of recipeLines(Deno.readTextFileSync(`${recipe.dir}/sources`))) words.set(l.line, l.words[0]);
+      } catch {
+        // unreadable now: the expanded word stands in for it
+      }
+      this.#written.set(recipe.dir, words);
+    }
+    return words.get(line);
+  }
 }
 
 function origin(entry: SourceEntry): string {

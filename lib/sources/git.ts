@@ -12,6 +12,7 @@
  */
 
 import { isNotFound, KilnError } from "../errors.ts";
+import { exists } from "../fs_queries.ts";
 import type { Log } from "../log.ts";
 import { PART_SUFFIX } from "./cache.ts";
 
@@ -78,15 +79,6 @@ async function git(dir: string, args: string[]): Promise<{ ok: boolean; stdout: 
 function lastLine(stderr: string): string {
   const lines = stderr.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("hint:"));
   return lines.at(-1) ?? "git failed";
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The commit checked out at `dir`, or undefined when there is no checkout. */

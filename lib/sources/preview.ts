@@ -7,6 +7,7 @@
  */
 
 import type { Config } from "../config.ts";
+import { isFile } from "../fs_queries.ts";
 import type { Recipe } from "../recipe/types.ts";
 import { checkedOutCommit, describeRef } from "./git.ts";
 import { planRecipe } from "./plan.ts";
@@ -25,14 +26,6 @@ export interface PlannedFetch {
   readonly cached: boolean;
   /** Size in bytes, when asked for and the server said. */
   size?: number;
-}
-
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -1,12 +1,15 @@
 /**
  * Test helpers for archives: temporary directories, GNU tar and the
- * compressor tools run for real, trees with awkward contents (long names,
- * links), and hand-made archives with malicious or broken contents.
+ * compressor tools run for real, a check of the errors kiln reports, trees
+ * with awkward contents (long names, links), and hand-made archives with
+ * malicious or broken contents.
  *
  * @module
  */
 
+import assert from "node:assert/strict";
 import { type TarEntry, writeTar } from "../../lib/archive/tar.ts";
+import { KilnError } from "../../lib/errors.ts";
 
 /** Runs `fn` with a fresh temporary directory, removed afterwards. */
 export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
@@ -16,6 +19,20 @@ export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/**
+ * A validator for `assert.throws`/`assert.rejects`: the error is a
+ * {@linkcode KilnError} with a hint whose message includes every one of
+ * `includes`.
+ */
+export function isKilnError(...includes: string[]): (err: Error) => boolean {
+  return (err: Error) => {
+    assert.ok(err instanceof KilnError, `expected a KilnError, got ${err}`);
+    for (const text of includes) assert.ok(err.message.includes(text), `"${err.message}" lacks "${text}"`);
+    assert.ok(err.hint);
+    return true;
+  };
 }
 
 /** Output of a finished command. */

@@ -10,7 +10,7 @@
  */
 
 import type { FileSpec, PackageSpec } from "./packages.ts";
-import { packageItems } from "./packages.ts";
+import { packageItems, tarItems } from "./packages.ts";
 import { writeTar } from "../../lib/archive/tar.ts";
 
 /** A package of `count` files named `name` (about 10% executables, some setuid, empty files and links). */
@@ -32,26 +32,7 @@ export function bigPackage(name: string, count: number): PackageSpec {
  * `<dir>/<name>@1-1.tar.<compress>`; returns its path.
  */
 export async function bigArchive(dir: string, name: string, count: number, compress: "zst" | "gz"): Promise<string> {
-  const encoder = new TextEncoder();
-  const tar = writeTar(
-    packageItems(bigPackage(name, count)).map((i) => {
-      const type = i.type ?? "file";
-      const body = typeof i.content === "string" ? encoder.encode(i.content) : i.content ?? new Uint8Array();
-      return {
-        entry: {
-          path: i.path,
-          type,
-          mode: i.mode ?? 0o644,
-          uid: 0,
-          gid: 0,
-          mtime: 1700000000,
-          size: type === "file" ? body.length : 0,
-          linkName: i.linkName,
-        },
-        body: type === "file" ? body : undefined,
-      };
-    }),
-  );
+  const tar = writeTar(tarItems(packageItems(bigPackage(name, count))));
   const [program, ...args] = compress === "zst" ? ["zstd", "-q", "-c"] : ["gzip", "-6", "-c"];
   const child = new Deno.Command(program, { args, stdin: "piped", stdout: "piped" }).spawn();
   const writer = child.stdin.getWriter();

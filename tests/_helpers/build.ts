@@ -5,6 +5,8 @@
  * @module
  */
 
+import { baseEnv } from "./cli.ts";
+
 /** Result of a finished command. */
 export interface Ran {
   code: number;
@@ -109,18 +111,14 @@ export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 /**
  * Run kiln as a real subprocess (`deno run -A main.ts ARGS`) with only the
- * environment `env` plus PATH, HOME and DENO_DIR from this process (so Deno
- * finds its cache); stdin is not a terminal. Give tests their own KISS_CACHE.
+ * environment `env` on top of {@linkcode baseEnv} (PATH, HOME and DENO_DIR
+ * from this process, so Deno finds its cache); stdin is not a terminal. Give
+ * tests their own KISS_CACHE.
  */
 export function kiln(args: string[], env: Record<string, string>, cwd?: string): Promise<Ran> {
-  const inherited: Record<string, string> = { NO_COLOR: "1" };
-  for (const name of ["PATH", "HOME", "DENO_DIR"]) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) inherited[name] = value;
-  }
   return sh(Deno.execPath(), ["run", "-A", "--quiet", MAIN, ...args], {
     cwd,
-    env: { ...inherited, ...env },
+    env: { ...baseEnv(), ...env },
     clearEnv: true,
   });
 }

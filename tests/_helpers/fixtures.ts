@@ -1,7 +1,8 @@
 /**
  * Recipe directories on disk for tests: temporary directories that clean
  * themselves up, package directories with any files, whole repositories of
- * packages, installed-database entries, and configurations pointing at them.
+ * packages, installed-database entries, and configurations pointing at them;
+ * and whether a path exists.
  *
  * @module
  */
@@ -22,6 +23,26 @@ export async function tempDir(prefix = "kiln-test-"): Promise<TempDir> {
       await Deno.remove(path, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/** Run `fn` with a fresh temporary directory, removed (recursively) afterwards. */
+export async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Whether anything (even a dangling link) is at `path`. */
+export function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The files of a package directory; every field is the exact text written. */
@@ -92,6 +113,37 @@ export function writeInstalled(root: string, name: string, files: RecipeFiles = 
 /** A configuration for root `root` searching `kissPath`, with more environment in `env`. */
 export function testConfig(root: string, kissPath: string[], env: Record<string, string> = {}): Config {
   return loadConfig({ HOME: root, KISS_ROOT: root, KISS_PATH: kissPath.join(":"), ...env }, {}, root, false);
+}
+
+/** A repository and a root for the dependency-listing commands (see {@linkcode dependencyWorld}). */
+export interface DependencyWorld {
+  /** The temporary directory holding both (dispose of it). */
+  readonly tmp: TempDir;
+  /** `KISS_PATH` (the repository) and `KISS_ROOT` (the root). */
+  readonly env: { KISS_PATH: string; KISS_ROOT: string };
+  /** The repository. */
+  readonly repo: string;
+}
+
+/**
+ * A repository with `app` (depending on zlib, cmake as a make dependency and
+ * musl, with a comment line among them), `zlib` and `lonely`; and a root with
+ * curl (depending on zlib and openssl), pigz (zlib, for make), musl and zlib
+ * installed.
+ */
+export async function dependencyWorld(): Promise<DependencyWorld> {
+  const tmp = await tempDir();
+  const repo = writeRepo(`${tmp.path}/repo`, {
+    app: ["zlib", "cmake make", "# comment", "musl"],
+    zlib: [],
+    lonely: [],
+  });
+  const root = `${tmp.path}/root`;
+  writeInstalled(root, "curl", { depends: ["zlib", "openssl"] });
+  writeInstalled(root, "pigz", { depends: ["zlib make"] });
+  writeInstalled(root, "musl");
+  writeInstalled(root, "zlib");
+  return { tmp, env: { KISS_PATH: repo, KISS_ROOT: root }, repo };
 }
 
 /** A deterministic hex string of `length` digits (a stand-in checksum), varied by `seed`. */

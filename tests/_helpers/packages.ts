@@ -13,6 +13,7 @@ import { type Config, loadConfig } from "../../lib/config.ts";
 import { collectEvents, Log } from "../../lib/log.ts";
 import { parseManifest } from "../../lib/db/manifest.ts";
 import { RootResolver } from "../../lib/db/resolve.ts";
+import type { TarEntry } from "../../lib/archive/tar.ts";
 
 /** One file of a package: text, bytes, or a description. */
 export type FileSpec =
@@ -330,11 +331,10 @@ export function withManifest(name: string, items: RawItem[]): RawItem[] {
   return [...rest, { path: manifestItem, content: sorted.join("\n") + "\n", mode: 0o644 }];
 }
 
-/** Write a hand-made archive of `items` to `file` (gzip-compressed unless it ends in `.tar`). */
-export async function rawArchive(file: string, items: RawItem[]): Promise<string> {
-  const { writeTar } = await import("../../lib/archive/tar.ts");
+/** `items` as entries for `writeTar`: owned by root, one fixed mtime, devices 1:3. */
+export function tarItems(items: readonly RawItem[]): { entry: TarEntry; body?: Uint8Array }[] {
   const encoder = new TextEncoder();
-  const tar = writeTar(items.map((i) => {
+  return items.map((i) => {
     const body = typeof i.content === "string" ? encoder.encode(i.content) : i.content;
     const type = i.type ?? "file";
     return {
@@ -352,7 +352,13 @@ export async function rawArchive(file: string, items: RawItem[]): Promise<string
       },
       body: type === "file" ? body ?? new Uint8Array() : undefined,
     };
-  }));
+  });
+}
+
+/** Write a hand-made archive of `items` to `file` (gzip-compressed unless it ends in `.tar`). */
+export async function rawArchive(file: string, items: RawItem[]): Promise<string> {
+  const { writeTar } = await import("../../lib/archive/tar.ts");
+  const tar = writeTar(tarItems(items));
   Deno.mkdirSync(file.slice(0, file.lastIndexOf("/")), { recursive: true });
   if (file.endsWith(".tar")) Deno.writeFileSync(file, tar);
   else {

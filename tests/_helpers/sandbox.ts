@@ -267,6 +267,16 @@ export async function makeScratch(parent?: string): Promise<Scratch> {
   return scratch;
 }
 
+/** Run `fn` with a fresh {@linkcode Scratch} (in the system's temp dir), removed afterwards. */
+export async function withScratch(fn: (s: Scratch) => Promise<void>): Promise<void> {
+  const scratch = await makeScratch();
+  try {
+    await fn(scratch);
+  } finally {
+    await Deno.remove(scratch.dir, { recursive: true });
+  }
+}
+
 /** What a sandboxed script did. */
 export interface ScriptRun extends SandboxResult {
   /** Its output lines, as delivered to `onLine`. */

@@ -67,16 +67,6 @@ export function events() {
   return { reporter, log: new Log(reporter) };
 }
 
-/** Whether `path` exists. */
-export function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Every path under `dir`, relative, sorted (to show a cache is unchanged). */
 export function tree(dir: string): string[] {
   const out: string[] = [];

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import type { Compression } from "../../lib/config.ts";
-import { KilnError } from "../../lib/errors.ts";
 import {
   compress,
   compressionFromName,
@@ -10,7 +9,7 @@ import {
   detectCompression,
 } from "../../lib/archive/compress.ts";
 import { writeTar } from "../../lib/archive/tar.ts";
-import { fileItem, have, run, withTempDir } from "../_helpers/archive.ts";
+import { fileItem, have, isKilnError, run, withTempDir } from "../_helpers/archive.ts";
 
 /** A small, well-mixed pseudo-random generator (mulberry32): the same numbers on every run. */
 function mulberry32(seed: number): () => number {
@@ -71,15 +70,6 @@ async function viaStream(bytes: Uint8Array, chunk = 65_536): Promise<Uint8Array>
   const chunks: Uint8Array[] = [];
   for (let i = 0; i < bytes.length; i += chunk) chunks.push(bytes.slice(i, i + chunk));
   return await new Response(decompressStream(ReadableStream.from(chunks), "test")).bytes();
-}
-
-function isKilnError(...includes: string[]) {
-  return (err: Error) => {
-    assert.ok(err instanceof KilnError, `expected a KilnError, got ${err}`);
-    for (const text of includes) assert.ok(err.message.includes(text), `"${err.message}" lacks "${text}"`);
-    assert.ok(err.hint);
-    return true;
-  };
 }
 
 for (const format of FORMATS) {

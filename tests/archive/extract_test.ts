@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { extractSource, isArchiveName } from "../../lib/archive/extract.ts";
 import { writeTar } from "../../lib/archive/tar.ts";
-import { KilnError } from "../../lib/errors.ts";
 import { collectEvents, Log } from "../../lib/log.ts";
 import {
   entry,
   fileItem,
+  isKilnError,
   makeAwkwardTree,
   maliciousArchives,
   put,
@@ -13,15 +13,6 @@ import {
   run,
   withTempDir,
 } from "../_helpers/archive.ts";
-
-function isKilnError(...includes: string[]) {
-  return (err: Error) => {
-    assert.ok(err instanceof KilnError, `expected a KilnError, got ${err}`);
-    for (const text of includes) assert.ok(err.message.includes(text), `"${err.message}" lacks "${text}"`);
-    assert.ok(err.hint);
-    return true;
-  };
-}
 
 /** Every path under `dir`, for "nothing was written here" checks. */
 async function listAll(dir: string): Promise<string[]> {

@@ -21,6 +21,7 @@ import { baseEnv, PROJECT_DIR } from "../_helpers/cli.ts";
 import { tempDir } from "../_helpers/fixtures.ts";
 import {
   diffSnapshots,
+  type FileSpec,
   inconsistencies,
   makeArchive,
   type NodeState,
@@ -86,36 +87,36 @@ Deno.test("SIGKILL at every step of install, upgrade, a run of two, a swap and r
     name: "lib",
     files: { "usr/lib/liblib.so.1": "lib", "usr/share/common/lib.txt": "lib", "etc/lib.conf": "lib=1\n" },
   }, pkgs);
-  const v1 = await makeArchive({
-    name: "app",
-    version: "1.0",
-    depends: ["lib"],
-    files: {
-      "usr/bin/app": { content: "#!/bin/sh\necho 1\n", mode: 0o755 },
-      "usr/lib/libapp.so.1": "one",
-      "usr/lib/libapp.so": { symlink: "libapp.so.1" },
-      "usr/share/app/a": "a",
-      "usr/share/app/gone/x": "goes away in 2.0",
-      "usr/share/common/app.txt": "app",
-      "etc/app.conf": "setting=1\n",
-      "etc/app.d/old.conf": "old\n",
-    },
-  }, pkgs);
-  const v2 = await makeArchive({
-    name: "app",
-    version: "2.0",
-    depends: ["lib"],
-    files: {
-      "usr/bin/app": { content: "#!/bin/sh\necho 2\n", mode: 0o755 },
-      "usr/lib/libapp.so.2": "two",
-      "usr/lib/libapp.so": { symlink: "libapp.so.2" },
-      "usr/share/app/a": "a2",
-      "usr/share/app/b": "b",
-      "usr/share/common/app.txt": "app2",
-      "etc/app.conf": "setting=2\n",
-      "etc/app.d/new.conf": "new\n",
-    },
-  }, pkgs);
+  /**
+   * `app` at `version` (its `n`th), depending on lib: a program printing `n`,
+   * `libapp.so.n` holding `lib` and the `libapp.so` link to it, `setting=n`
+   * in `/etc/app.conf`, and `files`.
+   */
+  const app = (version: string, n: number, lib: string, files: Record<string, FileSpec>) =>
+    makeArchive({
+      name: "app",
+      version,
+      depends: ["lib"],
+      files: {
+        "usr/bin/app": { content: `#!/bin/sh\necho ${n}\n`, mode: 0o755 },
+        [`usr/lib/libapp.so.${n}`]: lib,
+        "usr/lib/libapp.so": { symlink: `libapp.so.${n}` },
+        "etc/app.conf": `setting=${n}\n`,
+        ...files,
+      },
+    }, pkgs);
+  const v1 = await app("1.0", 1, "one", {
+    "usr/share/app/a": "a",
+    "usr/share/app/gone/x": "goes away in 2.0",
+    "usr/share/common/app.txt": "app",
+    "etc/app.d/old.conf": "old\n",
+  });
+  const v2 = await app("2.0", 2, "two", {
+    "usr/share/app/a": "a2",
+    "usr/share/app/b": "b",
+    "usr/share/common/app.txt": "app2",
+    "etc/app.d/new.conf": "new\n",
+  });
   const tool = await makeArchive(
     { name: "tool", files: { "usr/bin/tool": "t", "usr/share/doc/tool/README": "r" } },
     pkgs,

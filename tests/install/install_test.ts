@@ -4,7 +4,8 @@ import { installArchives } from "../../lib/install/transaction.ts";
 import { fromDirectory, newestArchives, parseArchiveName } from "../../lib/install/find.ts";
 import { installRead } from "../../lib/install/transaction.ts";
 import { parseManifest } from "../../lib/db/manifest.ts";
-import { tempDir } from "../_helpers/fixtures.ts";
+import type { Config } from "../../lib/config.ts";
+import { type TempDir, tempDir } from "../_helpers/fixtures.ts";
 import {
   diffSnapshots,
   inconsistencies,
@@ -19,10 +20,17 @@ import {
 
 const mode = (path: string) => (Deno.lstatSync(path).mode ?? 0) & 0o7777;
 
-Deno.test("a kiss-made archive (tar.gz, database inside) installs, and the root has kiss's database layout", async () => {
-  await using tmp = await tempDir();
+/** A temporary directory holding an empty root (`root`, with its `config`), and `pkgs` to put archives in. */
+async function emptyRoot(): Promise<{ tmp: TempDir; root: string; config: Config; pkgs: string }> {
+  const tmp = await tempDir();
   const root = `${tmp.path}/root`;
   Deno.mkdirSync(root);
+  return { tmp, root, config: rootConfig(root), pkgs: `${tmp.path}/pkgs` };
+}
+
+Deno.test("a kiss-made archive (tar.gz, database inside) installs, and the root has kiss's database layout", async () => {
+  const { tmp, root, pkgs } = await emptyRoot();
+  await using _ = tmp;
   const file = await makeArchive(
     {
       name: "hello",
@@ -42,7 +50,7 @@ Deno.test("a kiss-made archive (tar.gz, database inside) installs, and the root 
         "etc/hello.conf": "greeting=hi\n",
       },
     },
-    `${tmp.path}/pkgs`,
+    pkgs,
     { compress: "gz", sums: "b3" },
   );
   const log = testLog();
@@ -84,9 +92,8 @@ Deno.test("every compression kiss writes installs (zst, xz, bz2, plain tar)", as
 });
 
 Deno.test("hard links in an archive are installed as copies", async () => {
-  await using tmp = await tempDir();
-  const root = `${tmp.path}/root`;
-  Deno.mkdirSync(root);
+  const { tmp, root } = await emptyRoot();
+  await using _ = tmp;
   const items = withManifest("h", [
     ...packageItems({ name: "h", files: { "usr/bin/a": { content: "same", mode: 0o755 } } }),
     { path: "./usr/bin/b", type: "hardlink", linkName: "./usr/bin/a", mode: 0o755 },
@@ -98,11 +105,8 @@ Deno.test("hard links in an archive are installed as copies", async () => {
 });
 
 Deno.test("upgrade: files and empty directories the new version lacks go; shared directories stay", async () => {
-  await using tmp = await tempDir();
-  const root = `${tmp.path}/root`;
-  Deno.mkdirSync(root);
-  const config = rootConfig(root);
-  const pkgs = `${tmp.path}/pkgs`;
+  const { tmp, root, config, pkgs } = await emptyRoot();
+  await using _ = tmp;
   await installArchives(config, [
     await makeArchive({
       name: "other",
@@ -142,11 +146,8 @@ Deno.test("upgrade: files and empty directories the new version lacks go; shared
 });
 
 Deno.test("upgrade through a linked directory: a file moving from /bin to /usr/bin is not deleted", async () => {
-  await using tmp = await tempDir();
-  const root = `${tmp.path}/root`;
-  Deno.mkdirSync(root);
-  const config = rootConfig(root);
-  const pkgs = `${tmp.path}/pkgs`;
+  const { tmp, root, config, pkgs } = await emptyRoot();
+  await using _ = tmp;
   await installArchives(config, [
     await makeArchive({ name: "layout", files: { "usr/bin/": { dir: true }, "bin": { symlink: "usr/bin" } } }, pkgs),
     await makeArchive({ name: "tool", version: "1", files: { "bin/tool": "1" } }, pkgs),
@@ -161,9 +162,8 @@ Deno.test("upgrade through a linked directory: a file moving from /bin to /usr/b
 });
 
 Deno.test("--from: each package's newest archive, dependencies from the archives, installed first", async () => {
-  await using tmp = await tempDir();
-  const root = `${tmp.path}/root`;
-  Deno.mkdirSync(root);
+  const { tmp, root, config } = await emptyRoot();
+  await using _ = tmp;
   const dir = `${tmp.path}/dir`;
   await makeArchive({ name: "zlib", version: "1.2.9", files: { "usr/lib/libz": "1.2.9" } }, dir);
   await makeArchive({ name: "zlib", version: "1.2.13", files: { "usr/lib/libz": "1.2.13" } }, dir);
@@ -173,7 +173,6 @@ Deno.test("--from: each package's newest archive, dependencies from the archives
   assert.deepEqual(parseArchiveName("zlib@1.2.13-10.tar.gz"), { name: "zlib", version: "1.2.13", release: "10" });
   assert.equal(newestArchives(dir).get("zlib"), `${dir}/zlib@1.2.13-10.tar.gz`);
 
-  const config = rootConfig(root);
   const log = testLog();
   const pkgs = await fromDirectory(config, dir, ["curl"], log);
   assert.deepEqual(pkgs.map((p) => p.name), ["zlib", "ssl", "curl"], "make dependencies are not installed");
@@ -193,9 +192,8 @@ Deno.test("--from: each package's newest archive, dependencies from the archives
 });
 
 Deno.test("a run of packages is checked as a whole: a conflict between two of them is refused before writing", async () => {
-  await using tmp = await tempDir();
-  const root = `${tmp.path}/root`;
-  Deno.mkdirSync(root);
+  const { tmp, root } = await emptyRoot();
+  await using _ = tmp;
   const a = await makeArchive({ name: "a", files: { "usr/bin/same": "a" } }, tmp.path);
   const b = await makeArchive({ name: "b", files: { "usr/bin/same": "b" } }, tmp.path);
   await assert.rejects(

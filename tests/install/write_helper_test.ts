@@ -18,7 +18,7 @@ import { HELPER_MIN_FILES, WriteHelper } from "../../lib/install/write_helper.ts
 import { run } from "../_helpers/archive.ts";
 import { bigArchive } from "../_helpers/bigpackage.ts";
 import { baseEnv, PROJECT_DIR } from "../_helpers/cli.ts";
-import { tempDir } from "../_helpers/fixtures.ts";
+import { exists, tempDir } from "../_helpers/fixtures.ts";
 import { diffSnapshots, inconsistencies, isKilnFile, rootConfig, snapshot, testLog } from "../_helpers/packages.ts";
 
 const FILES = HELPER_MIN_FILES + 100;
@@ -77,15 +77,6 @@ Deno.test({
 /** Sleep this thread (the writer is synchronous). */
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Wait until `done()` (at most 20 s: a helper that never writes fails the test). */

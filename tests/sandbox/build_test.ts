@@ -8,7 +8,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { collectEvents, Log } from "../../lib/log.ts";
 import { runSandboxed } from "../../lib/sandbox/run.ts";
-import { makeFakeRoot, makeScratch, makeStandardRoot, runScript, type Scratch } from "../_helpers/sandbox.ts";
+import { makeFakeRoot, makeStandardRoot, runScript, withScratch } from "../_helpers/sandbox.ts";
 
 const HELLO_BUILD = `#!/bin/sh -e
 cat > hello.c <<'EOF'
@@ -21,15 +21,6 @@ mkdir -p "$1/usr/bin"
 cp hello "$1/usr/bin/hello"
 echo "built version $2"
 `;
-
-async function withScratch(fn: (s: Scratch) => Promise<void>): Promise<void> {
-  const scratch = await makeScratch();
-  try {
-    await fn(scratch);
-  } finally {
-    await Deno.remove(scratch.dir, { recursive: true });
-  }
-}
 
 Deno.test("host sandbox: a C program is compiled with the host's cc and installed into the package dir", async () => {
   await withScratch(async (s) => {

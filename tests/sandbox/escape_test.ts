@@ -9,11 +9,11 @@ import { deepStrictEqual, notStrictEqual, ok, strictEqual } from "node:assert/st
 import {
   compileC,
   ESCAPE_C,
-  makeScratch,
   makeStandardRoot,
   runScript,
   type Scratch,
   type ScriptRun,
+  withScratch,
 } from "../_helpers/sandbox.ts";
 import type { SandboxMode } from "../../lib/config.ts";
 
@@ -63,9 +63,8 @@ interface Fixture {
   run(script: string, mode?: SandboxMode): Promise<ScriptRun>;
 }
 
-async function withFixture(fn: (f: Fixture) => Promise<void>): Promise<void> {
-  const scratch = await makeScratch();
-  try {
+function withFixture(fn: (f: Fixture) => Promise<void>): Promise<void> {
+  return withScratch(async (scratch) => {
     const root = `${scratch.dir}/root`;
     const tools = `${scratch.dir}/tools`;
     await Deno.mkdir(root);
@@ -82,14 +81,24 @@ async function withFixture(fn: (f: Fixture) => Promise<void>): Promise<void> {
       secret,
       run: (script, mode = "hermetic") => runScript(scratch, script, { mode, root, readable: [tools] }),
     });
-  } finally {
-    await Deno.remove(scratch.dir, { recursive: true });
-  }
+  });
 }
 
 function assertRefused(run: ScriptRun, code: number, lines: string[]): void {
   deepStrictEqual(run.lines, lines, `output of the build:\n${run.log}`);
   strictEqual(run.code, code, `exit status; output:\n${run.log}`);
+}
+
+/** A build in `mode` connecting to a listener on the host is refused, and the listener sees no connection. */
+async function assertConnectRefused(f: Fixture, mode: SandboxMode): Promise<void> {
+  const listener = startListener();
+  try {
+    const run = await f.run(`${f.escape} connect 127.0.0.1 ${listener.port}`, mode);
+    assertRefused(run, 1, ["connect: Permission denied"]);
+    strictEqual(await listener.firstPeerPort(), 0, "the build's connection reached the listener");
+  } finally {
+    listener.close();
+  }
 }
 
 /** What the kernel answers an unprivileged-looking init_module outside any sandbox (no modules: ENOSYS). */
@@ -139,14 +148,7 @@ Deno.test("hermetic sandbox: every escape attempt is refused", async (t) => {
     });
 
     await t.step("open a TCP connection to a listener on the host", async () => {
-      const listener = startListener();
-      try {
-        const run = await f.run(`${f.escape} connect 127.0.0.1 ${listener.port}`);
-        assertRefused(run, 1, ["connect: Permission denied"]);
-        strictEqual(await listener.firstPeerPort(), 0, "the build's connection reached the listener");
-      } finally {
-        listener.close();
-      }
+      await assertConnectRefused(f, "hermetic");
       const bind = await f.run(`${f.escape} bind 8080`);
       assertRefused(bind, 1, ["bind: Permission denied"]);
       const udp = await f.run(`${f.escape} udp 127.0.0.1 53`);
@@ -253,14 +255,7 @@ Deno.test("host sandbox: escapes are refused", async (t) => {
     });
 
     await t.step("open a TCP connection to a listener on the host", async () => {
-      const listener = startListener();
-      try {
-        const run = await f.run(`${f.escape} connect 127.0.0.1 ${listener.port}`, "host");
-        assertRefused(run, 1, ["connect: Permission denied"]);
-        strictEqual(await listener.firstPeerPort(), 0);
-      } finally {
-        listener.close();
-      }
+      await assertConnectRefused(f, "host");
     });
 
     await t.step("signal a process outside", async () => {
@@ -293,14 +288,7 @@ Deno.test("landlock sandbox: writes, network and signals are refused", async (t)
     });
 
     await t.step("open a TCP connection in the host's network namespace", async () => {
-      const listener = startListener();
-      try {
-        const run = await f.run(`${f.escape} connect 127.0.0.1 ${listener.port}`, "landlock");
-        assertRefused(run, 1, ["connect: Permission denied"]);
-        strictEqual(await listener.firstPeerPort(), 0);
-      } finally {
-        listener.close();
-      }
+      await assertConnectRefused(f, "landlock");
     });
 
     await t.step("signal a process outside, make a device node, mount", async () => {

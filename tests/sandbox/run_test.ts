@@ -7,16 +7,7 @@ import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { KilnError } from "../../lib/errors.ts";
 import { collectEvents, Log } from "../../lib/log.ts";
 import { runSandboxed, type SandboxRequest } from "../../lib/sandbox/run.ts";
-import { makeScratch, runScript, type Scratch } from "../_helpers/sandbox.ts";
-
-async function withScratch(fn: (s: Scratch) => Promise<void>): Promise<void> {
-  const scratch = await makeScratch();
-  try {
-    await fn(scratch);
-  } finally {
-    await Deno.remove(scratch.dir, { recursive: true });
-  }
-}
+import { runScript, type Scratch, withScratch } from "../_helpers/sandbox.ts";
 
 function request(s: Scratch, overrides: Partial<SandboxRequest>): SandboxRequest {
   return {

@@ -4,16 +4,8 @@ import { hashBytes } from "../../lib/hash/hasher.ts";
 import { downloadSources, fetchSources } from "../../lib/sources/download.ts";
 import { makeRepo } from "../_helpers/git.ts";
 import { startServer, testBytes } from "../_helpers/http.ts";
-import { config, events, exists, recipe, tree } from "../_helpers/sources.ts";
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { exists, withDir } from "../_helpers/fixtures.ts";
+import { config, events, recipe, tree } from "../_helpers/sources.ts";
 
 const b3 = (bytes: Uint8Array) => hashBytes(bytes, "community");
 const sha = (bytes: Uint8Array) => hashBytes(bytes, "classic");

@@ -3,7 +3,8 @@ import { KilnError } from "../../lib/errors.ts";
 import type { KilnEvent } from "../../lib/log.ts";
 import { type FetchOptions, fetchToFile } from "../../lib/sources/fetch.ts";
 import { refusedUrl, selfSignedCert, startServer, testBytes } from "../_helpers/http.ts";
-import { events, exists } from "../_helpers/sources.ts";
+import { exists, withDir } from "../_helpers/fixtures.ts";
+import { events } from "../_helpers/sources.ts";
 
 function options(log: FetchOptions["log"], extra: Partial<FetchOptions> = {}): FetchOptions {
   return {
@@ -15,15 +16,6 @@ function options(log: FetchOptions["log"], extra: Partial<FetchOptions> = {}): F
     retryDelayMs: 10,
     ...extra,
   };
-}
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 Deno.test("fetchToFile downloads a file, asks for no content encoding, and leaves no .part", async () => {

@@ -2,20 +2,12 @@ import assert from "node:assert/strict";
 import { KilnError } from "../../lib/errors.ts";
 import { fetchGit, type GitOptions } from "../../lib/sources/git.ts";
 import { git, makeRepo } from "../_helpers/git.ts";
-import { events, exists, tree } from "../_helpers/sources.ts";
+import { exists, withDir } from "../_helpers/fixtures.ts";
+import { events, tree } from "../_helpers/sources.ts";
 
 function options(extra: Partial<GitOptions> = {}): GitOptions & { lines: (level?: "info" | "debug") => string[] } {
   const { log, reporter } = events();
   return { log, offline: false, owner: "pkg", origin: "line 1 of /repo/pkg/sources", lines: reporter.lines, ...extra };
-}
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 const read = (path: string) => Deno.readTextFile(path).then((t) => t.trim());

@@ -1,17 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, PROJECT_DIR, runKiln } from "../../_helpers/cli.ts";
-import { tempDir, writeInstalled, writeRecipe, writeRepo } from "../../_helpers/fixtures.ts";
+import { exists, tempDir, writeInstalled, writeRecipe, writeRepo } from "../../_helpers/fixtures.ts";
 
 const EXAMPLES = `${PROJECT_DIR}/examples/repo`;
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test("kiln build --dry-run prints the plan of the example repository in the seed's format", async () => {
   await using tmp = await tempDir();

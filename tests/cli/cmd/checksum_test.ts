@@ -1,16 +1,8 @@
 import assert from "node:assert/strict";
 import { makeRepo } from "../../_helpers/git.ts";
 import { startServer, testBytes } from "../../_helpers/http.ts";
-import { exists, kiln, writePackage } from "../../_helpers/sources.ts";
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { exists, withDir } from "../../_helpers/fixtures.ts";
+import { kiln, writePackage } from "../../_helpers/sources.ts";
 
 /** The reference tool's hash of `path`. */
 async function reference(program: "b3sum" | "sha256sum", path: string): Promise<string> {

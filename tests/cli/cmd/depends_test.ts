@@ -1,24 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, runKiln } from "../../_helpers/cli.ts";
-import { tempDir, writeInstalled, writeRepo } from "../../_helpers/fixtures.ts";
-
-async function world() {
-  const tmp = await tempDir();
-  const repo = writeRepo(`${tmp.path}/repo`, {
-    app: ["zlib", "cmake make", "# comment", "musl"],
-    zlib: [],
-    lonely: [],
-  });
-  const root = `${tmp.path}/root`;
-  writeInstalled(root, "curl", { depends: ["zlib", "openssl"] });
-  writeInstalled(root, "pigz", { depends: ["zlib make"] });
-  writeInstalled(root, "musl");
-  writeInstalled(root, "zlib");
-  return { tmp, env: { KISS_PATH: repo, KISS_ROOT: root }, repo };
-}
+import { dependencyWorld } from "../../_helpers/fixtures.ts";
 
 Deno.test("kiln depends lists a package's dependencies with make marked", async () => {
-  const { tmp, env } = await world();
+  const { tmp, env } = await dependencyWorld();
   await using _ = tmp;
   const r = await runKiln(["depends", "app"], { env });
   assert.equal(r.code, 0, describe(r));
@@ -35,7 +20,7 @@ Deno.test("kiln depends lists a package's dependencies with make marked", async 
 });
 
 Deno.test("kiln depends finds installed-only packages and uses the current directory", async () => {
-  const { tmp, env, repo } = await world();
+  const { tmp, env, repo } = await dependencyWorld();
   await using _ = tmp;
   const installed = await runKiln(["depends", "curl"], { env });
   assert.equal(installed.stdout, "zlib\nopenssl\n");
@@ -45,7 +30,7 @@ Deno.test("kiln depends finds installed-only packages and uses the current direc
 });
 
 Deno.test("kiln depends: unknown package exit 1, two packages or no package directory exit 2", async () => {
-  const { tmp, env } = await world();
+  const { tmp, env } = await dependencyWorld();
   await using _ = tmp;
   const unknown = await runKiln(["depends", "nope"], { env });
   assert.equal(unknown.code, 1, describe(unknown));

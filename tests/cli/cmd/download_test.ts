@@ -1,16 +1,8 @@
 import assert from "node:assert/strict";
 import { hashBytes } from "../../../lib/hash/hasher.ts";
 import { startServer, testBytes } from "../../_helpers/http.ts";
-import { exists, kiln, tree, writePackage } from "../../_helpers/sources.ts";
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { exists, withDir } from "../../_helpers/fixtures.ts";
+import { kiln, tree, writePackage } from "../../_helpers/sources.ts";
 
 Deno.test("kiln download fetches and verifies several packages, then works offline from the same cache", async () => {
   const a = testBytes(80_000, 1), b = testBytes(90_000, 2);

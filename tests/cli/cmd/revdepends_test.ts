@@ -1,24 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, runKiln } from "../../_helpers/cli.ts";
-import { tempDir, writeInstalled, writeRepo } from "../../_helpers/fixtures.ts";
-
-async function world() {
-  const tmp = await tempDir();
-  const repo = writeRepo(`${tmp.path}/repo`, {
-    app: ["zlib", "cmake make", "# comment", "musl"],
-    zlib: [],
-    lonely: [],
-  });
-  const root = `${tmp.path}/root`;
-  writeInstalled(root, "curl", { depends: ["zlib", "openssl"] });
-  writeInstalled(root, "pigz", { depends: ["zlib make"] });
-  writeInstalled(root, "musl");
-  writeInstalled(root, "zlib");
-  return { tmp, env: { KISS_PATH: repo, KISS_ROOT: root }, repo };
-}
+import { dependencyWorld } from "../../_helpers/fixtures.ts";
 
 Deno.test("kiln revdepends lists installed packages that depend on a package", async () => {
-  const { tmp, env } = await world();
+  const { tmp, env } = await dependencyWorld();
   await using _ = tmp;
   const r = await runKiln(["revdepends", "zlib"], { env });
   assert.equal(r.code, 0, describe(r));
@@ -35,7 +20,7 @@ Deno.test("kiln revdepends lists installed packages that depend on a package", a
 });
 
 Deno.test("kiln revdepends with no name uses the current directory's package", async () => {
-  const { tmp, env, repo } = await world();
+  const { tmp, env, repo } = await dependencyWorld();
   await using _ = tmp;
   const r = await runKiln(["revdepends"], { env, cwd: `${repo}/zlib` });
   assert.equal(r.code, 0, describe(r));

@@ -1,62 +1,25 @@
 /**
- * Hooks: the user's `KISS_HOOK` programs, called at kiss's events with kiss's
- * arguments, and a package's own `post-install` and `pre-remove` scripts.
+ * A package's own `post-install` and `pre-remove` scripts, run after an
+ * install and before a removal (the user's `KISS_HOOK` programs are
+ * `lib/hooks.ts`).
  *
- * `KISS_HOOK` is a colon-separated list of programs, each called as
- * `HOOK EVENT PKG ARG`:
- *
- * | event | ARG |
- * |---|---|
- * | `pre-install` | the package archive (kiss passes its extracted copy; kiln never extracts one) |
- * | `post-install` | the package's database entry |
- * | `pre-remove` | the package's database entry |
- * | `post-remove` | the root |
- *
- * A failing hook stops the command, as in kiss. Package scripts run inside
- * the root with `chroot` when the root is not `/` (the root needs a `/bin/sh`),
- * with `KISS_ROOT` empty; their output is logged; a failure is a warning.
+ * Package scripts run inside the root with `chroot` when the root is not `/`
+ * (the root needs a `/bin/sh`), with `KISS_ROOT` empty; their output is
+ * logged; a failure is a warning.
  *
  * @module
  */
 
 import type { Config } from "../config.ts";
 import type { Log } from "../log.ts";
-import { KilnError } from "../errors.ts";
 import { RootResolver } from "../db/resolve.ts";
 import { hostPath, present } from "./replay.ts";
-
-/** The events kiln calls `KISS_HOOK` with around installs and removals. */
-export type HookEvent = "pre-install" | "post-install" | "pre-remove" | "post-remove";
 
 const decoder = new TextDecoder();
 
 function logOutput(log: Log, prefix: string, bytes: Uint8Array) {
   for (const line of decoder.decode(bytes).split("\n")) {
     if (line.trim() !== "") log.info(`${prefix}${line}`);
-  }
-}
-
-/** Call every `KISS_HOOK` program with `event`, `pkg` and `arg`. Throws {@linkcode KilnError} when one fails. */
-export function runHook(config: Config, log: Log, event: HookEvent, pkg: string, arg: string): void {
-  for (const hook of (config.hook ?? "").split(":")) {
-    if (hook === "") continue;
-    let out: Deno.CommandOutput;
-    try {
-      out = new Deno.Command(hook, { args: [event, pkg, arg], env: config.env, clearEnv: true, stdin: "null" })
-        .outputSync();
-    } catch (err) {
-      throw new KilnError(`${event} hook '${hook}' could not run: ${(err as Error).message}`, {
-        hint: "KISS_HOOK must list executable programs, separated by ':'",
-        cause: err,
-      });
-    }
-    logOutput(log, "", out.stdout);
-    logOutput(log, "", out.stderr);
-    if (!out.success) {
-      throw new KilnError(`${event} hook failed for ${pkg}: '${hook}' exited with status ${out.code}`, {
-        hint: "fix the hook, or unset KISS_HOOK",
-      });
-    }
   }
 }
 
