@@ -28,9 +28,11 @@ export const ERRNO = {
   EXDEV: 18,
   EMLINK: 31,
   ENOTDIR: 20,
+  EISDIR: 21,
   EINVAL: 22,
   EROFS: 30,
   ENOSYS: 38,
+  ENOTEMPTY: 39,
   ELOOP: 40,
   EOPNOTSUPP: 95,
 } as const;

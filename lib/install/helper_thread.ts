@@ -41,6 +41,8 @@ function helperMain(): void {
   interface Remove {
     kind: "remove";
     paths: string;
+    /** Addresses of `unlink`, `rmdir`, `__errno_location` and `strerror` (else `Deno.removeSync` is used). */
+    calls?: Record<"unlink" | "rmdir" | "errnoLocation" | "strerror", number | bigint>;
     chunks: Int32Array;
     steps: SharedArrayBuffer;
     killAt: number;
@@ -80,8 +82,8 @@ function helperMain(): void {
       scope.close();
     }, m.idleMs);
   };
-  /** Delete a file or link, as `removeFile` of `replay.ts` does: false when nothing (or a directory) was there. */
-  const remove = (path: string): boolean => {
+  /** Delete a file or link with `Deno.removeSync`, as `removeFile` of `replay.ts` does without the C library. */
+  const removeSlowly = (path: string): boolean => {
     try {
       Deno.removeSync(path);
       return true;
@@ -91,6 +93,33 @@ function helperMain(): void {
       if (Deno.lstatSync(path).isDirectory) return false;
       throw err;
     }
+  };
+  /** `removeFile` of `replay.ts` through the C library's functions at `calls`. */
+  const remover = (calls: NonNullable<Remove["calls"]>): (path: string) => boolean => {
+    const at = <T>(address: number | bigint) => Deno.UnsafePointer.create<T>(BigInt(address))!;
+    const unlink = new Deno.UnsafeFnPointer(at(calls.unlink), { parameters: ["buffer"], result: "i32" });
+    const rmdir = new Deno.UnsafeFnPointer(at(calls.rmdir), { parameters: ["buffer"], result: "i32" });
+    const errnoLocation = new Deno.UnsafeFnPointer(at(calls.errnoLocation), { parameters: [], result: "pointer" });
+    const strerror = new Deno.UnsafeFnPointer(at(calls.strerror), { parameters: ["i32"], result: "pointer" });
+    const encoder = new TextEncoder();
+    let buffer = new Uint8Array(4096);
+    // Names come split on NULs, so none holds one.
+    const cPath = (path: string) => {
+      if (buffer.length < path.length * 3 + 1) buffer = new Uint8Array(path.length * 3 + 1);
+      buffer[encoder.encodeInto(path, buffer).written] = 0;
+      return buffer;
+    };
+    const errno = () => new Deno.UnsafePointerView(errnoLocation.call()!).getInt32();
+    const ENOENT = 2, ENOTDIR = 20, EISDIR = 21;
+    return (path) => {
+      if (unlink.call(cPath(path)) === 0) return true;
+      const n = errno();
+      if (n === ENOENT || n === ENOTDIR) return false;
+      if (n === EISDIR) return rmdir.call(cPath(path)) === 0;
+      if (Deno.lstatSync(path).isDirectory) return false;
+      const text = strerror.call(n);
+      throw new Error(`unlink ${path}: ${text ? Deno.UnsafePointerView.getCString(text) : `errno ${n}`}`);
+    };
   };
   /** Take chunks until none is left, doing `one(i)` for each of their items; true when it took a step. */
   const work = (m: Write | Remove, one: (i: number) => boolean) => {
@@ -144,7 +173,10 @@ function helperMain(): void {
     else {
       const paths = m.paths.split("\0");
       if (paths.length !== m.chunks[m.chunks.length - 1]) setState(states.unavailable);
-      else work(m, (i) => remove(paths[i]));
+      else {
+        const remove = m.calls === undefined ? removeSlowly : remover(m.calls);
+        work(m, (i) => remove(paths[i]));
+      }
     }
   };
 }

@@ -11,6 +11,8 @@ import type { Log } from "../log.ts";
 import type { DatabasePaths } from "../db/owners.ts";
 import { isNotFound } from "../errors.ts";
 import { RootResolver } from "../db/resolve.ts";
+import { ERRNO, strerror, SyscallError } from "../../ffi/libc.ts";
+import { tryRmdir, tryUnlink } from "../../ffi/unlink.ts";
 import {
   type InstallRecord,
   type Removals,
@@ -45,8 +47,25 @@ export function present(path: string): boolean {
   }
 }
 
-/** Delete a file or link; false when nothing was there (or it is a directory). */
+/**
+ * Delete a file or link (`unlink`); false when nothing was there, or a
+ * directory that is not empty: a directory where a file was expected stays
+ * unless it is empty (as `Deno.removeSync` does). Other errors are thrown,
+ * naming the path.
+ */
 export function removeFile(path: string): boolean {
+  const n = tryUnlink(path);
+  if (n === undefined) return removeFileSlowly(path);
+  if (n === 0) return true;
+  if (n === ERRNO.ENOENT || n === ERRNO.ENOTDIR) return false;
+  if (n === ERRNO.EISDIR) return tryRmdir(path) === 0;
+  // A directory where a file was expected stays (unlink may refuse with EPERM or EACCES before EISDIR).
+  if (Deno.lstatSync(path).isDirectory) return false;
+  throw new SyscallError("unlink", n, strerror(n), path);
+}
+
+/** {@linkcode removeFile} without the C library. */
+function removeFileSlowly(path: string): boolean {
   try {
     Deno.removeSync(path);
     return true;
@@ -58,8 +77,10 @@ export function removeFile(path: string): boolean {
   }
 }
 
-/** Delete a directory if it is empty; false when it is missing or not empty. */
+/** Delete a directory if it is empty; false when it is missing, not empty, or not a directory. */
 export function removeEmptyDir(path: string): boolean {
+  const n = tryRmdir(path);
+  if (n !== undefined) return n === 0;
   try {
     if (!Deno.lstatSync(path).isDirectory) return false;
     Deno.removeSync(path);

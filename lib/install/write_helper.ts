@@ -24,6 +24,7 @@
  * @module
  */
 
+import { deletionAddresses } from "../../ffi/unlink.ts";
 import { ERROR_BYTES, HEADER_BYTES, helperSource, SLOT, STATE } from "./helper_thread.ts";
 import type { PackageEntry } from "./package.ts";
 import type { Steps } from "./steps.ts";
@@ -154,11 +155,17 @@ export class WriteHelper {
   /**
    * Delete every file of `paths` (host paths), sharing them with the helper;
    * `removeHere(path)` deletes one on this thread, and the helper does as
-   * `removeFile` of `replay.ts` does (a step for each file it deleted).
+   * `removeFile` of `replay.ts` does (a step for each file it deleted),
+   * through the same C library functions, passed by address.
    * Errors, and the return value, as {@linkcode writeAll}.
    */
   removeAll(paths: readonly string[], steps: Steps, removeHere: (path: string) => void): number {
-    const message: HelperMessage = { kind: "remove", paths: paths.join("\0"), chunks: chunksOf(paths) };
+    const message: HelperMessage = {
+      kind: "remove",
+      paths: paths.join("\0"),
+      chunks: chunksOf(paths),
+      calls: deletionAddresses(),
+    };
     return this.#run(paths, message, steps, (i) => removeHere(paths[i]), () => {});
   }
 
