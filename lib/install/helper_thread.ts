@@ -41,8 +41,10 @@ function helperMain(): void {
   interface Remove {
     kind: "remove";
     paths: string;
-    /** Addresses of `unlink`, `rmdir`, `__errno_location` and `strerror` (else `Deno.removeSync` is used). */
-    calls?: Record<"unlink" | "rmdir" | "errnoLocation" | "strerror", number | bigint>;
+    /** Addresses of `unlinkat`, `openat`, `close`, `__errno_location` and `strerror` (else `Deno.removeSync` is used). */
+    calls?: Record<"unlinkat" | "openat" | "close" | "errnoLocation" | "strerror", number | bigint>;
+    /** `AT_FDCWD`, `AT_REMOVEDIR`, and the `openat` flags of a directory to delete names in. */
+    flags: { cwd: number; removeDir: number; directory: number };
     chunks: Int32Array;
     steps: SharedArrayBuffer;
     killAt: number;
@@ -94,32 +96,64 @@ function helperMain(): void {
       throw err;
     }
   };
-  /** `removeFile` of `replay.ts` through the C library's functions at `calls`. */
-  const remover = (calls: NonNullable<Remove["calls"]>): (path: string) => boolean => {
+  /**
+   * `removeFile` of `replay.ts` with a `DirectoryUnlinker` of `ffi/unlink.ts`, through the C library's
+   * functions at `calls`; `done()` closes the directory kept open.
+   */
+  const remover = (calls: NonNullable<Remove["calls"]>, flags: Remove["flags"]) => {
     const at = <T>(address: number | bigint) => Deno.UnsafePointer.create<T>(BigInt(address))!;
-    const unlink = new Deno.UnsafeFnPointer(at(calls.unlink), { parameters: ["buffer"], result: "i32" });
-    const rmdir = new Deno.UnsafeFnPointer(at(calls.rmdir), { parameters: ["buffer"], result: "i32" });
+    const unlinkat = new Deno.UnsafeFnPointer(at(calls.unlinkat), {
+      parameters: ["i32", "buffer", "i32"],
+      result: "i32",
+    });
+    const openat = new Deno.UnsafeFnPointer(at(calls.openat), { parameters: ["i32", "buffer", "i32"], result: "i32" });
+    const close = new Deno.UnsafeFnPointer(at(calls.close), { parameters: ["i32"], result: "i32" });
     const errnoLocation = new Deno.UnsafeFnPointer(at(calls.errnoLocation), { parameters: [], result: "pointer" });
     const strerror = new Deno.UnsafeFnPointer(at(calls.strerror), { parameters: ["i32"], result: "pointer" });
     const encoder = new TextEncoder();
     let buffer = new Uint8Array(4096);
     // Names come split on NULs, so none holds one.
-    const cPath = (path: string) => {
-      if (buffer.length < path.length * 3 + 1) buffer = new Uint8Array(path.length * 3 + 1);
-      buffer[encoder.encodeInto(path, buffer).written] = 0;
+    const cString = (s: string) => {
+      if (buffer.length < s.length * 3 + 1) buffer = new Uint8Array(s.length * 3 + 1);
+      buffer[encoder.encodeInto(s, buffer).written] = 0;
       return buffer;
     };
     const errno = () => new Deno.UnsafePointerView(errnoLocation.call()!).getInt32();
+    let openDir: string | undefined;
+    let fd = -1;
+    const done = () => {
+      if (fd >= 0) close.call(fd);
+      fd = -1;
+      openDir = undefined;
+    };
+    const unlink = (path: string, how: number): number => {
+      const slash = path.lastIndexOf("/");
+      let code: number;
+      if (slash < 0 || slash === path.length - 1) code = unlinkat.call(flags.cwd, cString(path), how);
+      else {
+        const dir = slash === 0 ? "/" : path.slice(0, slash);
+        if (dir !== openDir) {
+          done();
+          openDir = dir;
+          fd = openat.call(flags.cwd, cString(dir), flags.directory);
+        }
+        code = fd < 0
+          ? unlinkat.call(flags.cwd, cString(path), how)
+          : unlinkat.call(fd, cString(path.slice(slash + 1)), how);
+      }
+      return code === 0 ? 0 : errno();
+    };
     const ENOENT = 2, ENOTDIR = 20, EISDIR = 21;
-    return (path) => {
-      if (unlink.call(cPath(path)) === 0) return true;
-      const n = errno();
+    const remove = (path: string): boolean => {
+      const n = unlink(path, 0);
+      if (n === 0) return true;
       if (n === ENOENT || n === ENOTDIR) return false;
-      if (n === EISDIR) return rmdir.call(cPath(path)) === 0;
+      if (n === EISDIR) return unlink(path, flags.removeDir) === 0;
       if (Deno.lstatSync(path).isDirectory) return false;
       const text = strerror.call(n);
       throw new Error(`unlink ${path}: ${text ? Deno.UnsafePointerView.getCString(text) : `errno ${n}`}`);
     };
+    return { remove, done };
   };
   /** Take chunks until none is left, doing `one(i)` for each of their items; true when it took a step. */
   const work = (m: Write | Remove, one: (i: number) => boolean) => {
@@ -174,8 +208,13 @@ function helperMain(): void {
       const paths = m.paths.split("\0");
       if (paths.length !== m.chunks[m.chunks.length - 1]) setState(states.unavailable);
       else {
-        const remove = m.calls === undefined ? removeSlowly : remover(m.calls);
-        work(m, (i) => remove(paths[i]));
+        const fast = m.calls === undefined ? undefined : remover(m.calls, m.flags);
+        const remove = fast?.remove ?? removeSlowly;
+        try {
+          work(m, (i) => remove(paths[i]));
+        } finally {
+          fast?.done();
+        }
       }
     }
   };

@@ -12,7 +12,7 @@ import type { DatabasePaths } from "../db/owners.ts";
 import { isNotFound } from "../errors.ts";
 import { RootResolver } from "../db/resolve.ts";
 import { ERRNO, strerror, SyscallError } from "../../ffi/libc.ts";
-import { tryRmdir, tryUnlink } from "../../ffi/unlink.ts";
+import { AT_REMOVEDIR, DirectoryUnlinker, tryRmdir, tryUnlink } from "../../ffi/unlink.ts";
 import {
   type InstallRecord,
   type Removals,
@@ -51,14 +51,15 @@ export function present(path: string): boolean {
  * Delete a file or link (`unlink`); false when nothing was there, or a
  * directory that is not empty: a directory where a file was expected stays
  * unless it is empty (as `Deno.removeSync` does). Other errors are thrown,
- * naming the path.
+ * naming the path. `unlinker`, if given, keeps the file's directory open
+ * for the next file.
  */
-export function removeFile(path: string): boolean {
-  const n = tryUnlink(path);
+export function removeFile(path: string, unlinker?: DirectoryUnlinker): boolean {
+  const n = unlinker === undefined ? tryUnlink(path) : unlinker.unlink(path);
   if (n === undefined) return removeFileSlowly(path);
   if (n === 0) return true;
   if (n === ERRNO.ENOENT || n === ERRNO.ENOTDIR) return false;
-  if (n === ERRNO.EISDIR) return tryRmdir(path) === 0;
+  if (n === ERRNO.EISDIR) return (unlinker === undefined ? tryRmdir(path) : unlinker.unlink(path, AT_REMOVEDIR)) === 0;
   // A directory where a file was expected stays (unlink may refuse with EPERM or EACCES before EISDIR).
   if (Deno.lstatSync(path).isDirectory) return false;
   throw new SyscallError("unlink", n, strerror(n), path);
@@ -152,13 +153,18 @@ function removeOld(
   helper?: WriteHelper,
 ) {
   const root = env.paths.root;
+  const unlinker = new DirectoryUnlinker();
   const remove = (path: string) => {
-    if (removeFile(path)) env.steps.step();
+    if (removeFile(path, unlinker)) env.steps.step();
   };
-  if (helper === undefined) { for (const f of rec.removeFiles) remove(hostPath(root, f)); }
-  else {
-    const helped = helper.removeAll(rec.removeFiles.map((f) => hostPath(root, f)), env.steps, remove);
-    env.log.debug(`${helped} of ${rec.removeFiles.length} files deleted by a second thread`);
+  try {
+    if (helper === undefined) { for (const f of rec.removeFiles) remove(hostPath(root, f)); }
+    else {
+      const helped = helper.removeAll(rec.removeFiles.map((f) => hostPath(root, f)), env.steps, remove);
+      env.log.debug(`${helped} of ${rec.removeFiles.length} files deleted by a second thread`);
+    }
+  } finally {
+    unlinker.close();
   }
   for (const d of rec.removeDirs) {
     if (removeEmptyDir(hostPath(root, d))) env.steps.step();

@@ -24,7 +24,8 @@
  * @module
  */
 
-import { deletionAddresses } from "../../ffi/unlink.ts";
+import { AT_FDCWD } from "../../ffi/fs.ts";
+import { AT_REMOVEDIR, deletionAddresses, DIRECTORY_FLAGS } from "../../ffi/unlink.ts";
 import { ERROR_BYTES, HEADER_BYTES, helperSource, SLOT, STATE } from "./helper_thread.ts";
 import type { PackageEntry } from "./package.ts";
 import type { Steps } from "./steps.ts";
@@ -165,6 +166,7 @@ export class WriteHelper {
       paths: paths.join("\0"),
       chunks: chunksOf(paths),
       calls: deletionAddresses(),
+      flags: { cwd: AT_FDCWD, removeDir: AT_REMOVEDIR, directory: DIRECTORY_FLAGS },
     };
     return this.#run(paths, message, steps, (i) => removeHere(paths[i]), () => {});
   }
