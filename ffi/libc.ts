@@ -82,11 +82,13 @@ const SYSCALLS: Record<string, Record<string, number>> = {
     umount2: 166,
     sethostname: 170,
     openat: 257,
+    newfstatat: 262,
     mkdirat: 258,
     linkat: 265,
     symlinkat: 266,
     unshare: 272,
     dup3: 292,
+    syncfs: 306,
   },
   aarch64: {
     dup3: 24,
@@ -99,6 +101,7 @@ const SYSCALLS: Record<string, Record<string, number>> = {
     pivot_root: 41,
     chdir: 49,
     openat: 56,
+    newfstatat: 79,
     close: 57,
     read: 63,
     write: 64,
@@ -111,6 +114,7 @@ const SYSCALLS: Record<string, Record<string, number>> = {
     prctl: 167,
     geteuid: 175,
     execve: 221,
+    syncfs: 267,
   },
 };
 /** Numbers shared by every architecture (allocated after the tables were unified). */

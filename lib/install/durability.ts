@@ -4,7 +4,7 @@
  * 1. The journal's plan is written to a temporary file, `fdatasync`ed and
  *    renamed into place before anything else changes.
  * 2. Once every new file, directory and the new database entry are staged,
- *    the file systems they are on are synced (`syncfs`, through `sync -f`;
+ *    the file systems they are on are synced (`syncfs`, through the C library or `sync -f`;
  *    one call, usually one file system) — so the commit mark can never refer
  *    to data still in memory.
  * 3. The commit mark is appended to the journal and `fdatasync`ed.
@@ -19,6 +19,8 @@
  *
  * @module
  */
+
+import { deviceOf, syncFileSystemOf } from "../../ffi/sync.ts";
 
 /** Whether and how kiln waits for data to reach the disk. */
 export class Durability {
@@ -36,16 +38,20 @@ export class Durability {
   }
 
   /**
-   * Flush the file systems holding `dirs` (`syncfs` on each, through one
-   * `sync -f`). Falls back to a global `sync` where `sync -f` is not known;
-   * does nothing when neither program exists (a bare root), which only
-   * weakens power-cut safety.
+   * Flush the file systems holding `dirs` (`syncfs` on each, through the C
+   * library, else through one `sync -f`). Falls back to a global `sync`
+   * where `sync -f` is not known; does nothing when neither program exists
+   * (a bare root), which only weakens power-cut safety.
    */
   syncFileSystems(dirs: Iterable<string>): void {
     if (!this.enabled) return;
+    const list = [...dirs];
+    try {
+      return syncEach(list);
+    } catch { /* no C library, or a call failed: the sync program does it */ }
     // One directory per file system is enough.
     const byDevice = new Map<number, string>();
-    for (const dir of dirs) {
+    for (const dir of list) {
       try {
         const dev = Deno.statSync(dir).dev;
         if (!byDevice.has(dev)) byDevice.set(dev, dir);
@@ -60,4 +66,14 @@ export class Durability {
       }
     }
   }
+}
+
+/** `syncfs` once per file system of `dirs` (those gone are passed over); throws on any failure. */
+function syncEach(dirs: readonly string[]): void {
+  const byDevice = new Map<bigint, string>();
+  for (const dir of dirs) {
+    const dev = deviceOf(dir);
+    if (dev !== undefined && !byDevice.has(dev)) byDevice.set(dev, dir);
+  }
+  for (const dir of byDevice.values()) syncFileSystemOf(dir);
 }

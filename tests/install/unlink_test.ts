@@ -4,11 +4,14 @@
  * helper thread of a big removal, which calls the same functions by address:
  * a file or link goes (a link is never followed), a missing one is no step,
  * a directory where a file was expected stays unless it is empty (as with
- * `Deno.removeSync`), and other errors are thrown naming the path.
+ * `Deno.removeSync`), and other errors are thrown naming the path. Also the
+ * file-system flush of `ffi/sync.ts`.
  */
 import assert from "node:assert/strict";
 import { ERRNO, SyscallError } from "../../ffi/libc.ts";
-import { deletionAddresses, tryRmdir, tryUnlink } from "../../ffi/unlink.ts";
+import { deletionAddresses, DirectoryUnlinker, tryRmdir, tryUnlink } from "../../ffi/unlink.ts";
+import { deviceOf, syncFileSystemOf } from "../../ffi/sync.ts";
+import { Durability } from "../../lib/install/durability.ts";
 import { removeEmptyDir, removeFile } from "../../lib/install/replay.ts";
 import { Steps } from "../../lib/install/steps.ts";
 import { HELPER_MIN_FILES, WriteHelper } from "../../lib/install/write_helper.ts";
@@ -59,6 +62,25 @@ Deno.test("removeFile: a file or link goes, a missing one is no step, a full dir
   for (const [name, c] of Object.entries(CASES)) assert.equal(removeFile(paths[name]), c.deleted, name);
   checkCases(paths);
   assert.equal(removeFile(paths.file), false, "a second time: nothing there");
+});
+
+Deno.test("removeFile with a DirectoryUnlinker: the same, by name in the directory kept open", async () => {
+  await using tmp = await tempDir();
+  const sets = [0, 1].map((d) => makeCases(`${tmp.path}/d${d}`));
+  const unlinker = new DirectoryUnlinker();
+  try {
+    for (const paths of sets) {
+      for (const [name, c] of Object.entries(CASES)) assert.equal(removeFile(paths[name], unlinker), c.deleted, name);
+    }
+    assert.equal(removeFile(`${tmp.path}/gone/file`, unlinker), false, "a missing directory holds nothing");
+    Deno.writeTextFileSync(`${tmp.path}/top`, "x");
+    assert.equal(removeFile(`${tmp.path}/top`, unlinker), true);
+    assert.equal(removeFile(`${tmp.path}/d0/`, unlinker), false, "a name ending in / is a directory's");
+  } finally {
+    unlinker.close();
+  }
+  sets.forEach(checkCases);
+  assert.ok(!exists(`${tmp.path}/top`));
 });
 
 Deno.test("removeFile: other errors are thrown, naming the path; a name with a NUL is refused", async () => {
@@ -156,4 +178,13 @@ Deno.test({
       }),
     (err: Error) => err.message.includes(looped),
   );
+});
+
+Deno.test("deviceOf and syncFileSystemOf: stat's device, syncfs of the file system; nothing there is no device", async () => {
+  await using tmp = await tempDir();
+  assert.equal(deviceOf(tmp.path), BigInt(Deno.statSync(tmp.path).dev));
+  assert.equal(deviceOf(`${tmp.path}/gone`), undefined);
+  syncFileSystemOf(tmp.path);
+  assert.throws(() => syncFileSystemOf(`${tmp.path}/gone`), SyscallError);
+  new Durability({}).syncFileSystems([tmp.path, `${tmp.path}/gone`]);
 });
