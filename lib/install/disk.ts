@@ -5,6 +5,8 @@
  * @module
  */
 
+import { DT, readDirectory } from "../../ffi/dir.ts";
+
 /** Kinds of things found on disk. */
 export type DiskKind = "missing" | "directory" | "file" | "symlink";
 
@@ -17,13 +19,7 @@ export class DiskView {
     let list = this.#listings.get(dir);
     if (list) return list;
     list = new Map();
-    if (!this.#created.has(dir)) {
-      try {
-        for (const e of Deno.readDirSync(dir)) {
-          list.set(e.name, e.isSymlink ? "symlink" : e.isDirectory ? "directory" : "file");
-        }
-      } catch { /* a missing directory holds nothing */ }
-    }
+    if (!this.#created.has(dir)) readKinds(dir, list);
     this.#listings.set(dir, list);
     return list;
   }
@@ -44,5 +40,36 @@ export class DiskView {
     this.#created.add(path);
     const slash = path.lastIndexOf("/");
     this.#listing(slash === 0 ? "/" : path.slice(0, slash)).set(path.slice(slash + 1), "directory");
+  }
+}
+
+/** {@linkcode DiskKind} by `d_type`. */
+const KINDS: readonly DiskKind[] = Array.from(
+  { length: 16 },
+  (_, type) => type === DT.LNK ? "symlink" : type === DT.DIR ? "directory" : "file",
+);
+
+/** Fill `list` with what directory `dir` holds; a directory that cannot be read holds nothing. */
+function readKinds(dir: string, list: Map<string, DiskKind>): void {
+  const read = readDirectory(dir, list, KINDS, (name) => kindOf(`${dir}/${name}`));
+  if (read === false) list.clear();
+  if (read !== undefined) return;
+  // Without the C library.
+  try {
+    for (const e of Deno.readDirSync(dir)) {
+      list.set(e.name, e.isSymlink ? "symlink" : e.isDirectory ? "directory" : "file");
+    }
+  } catch {
+    list.clear();
+  }
+}
+
+/** What is at `path` by `lstat`, where the directory listing does not say (as `Deno.readDirSync` does then). */
+function kindOf(path: string): DiskKind {
+  try {
+    const info = Deno.lstatSync(path);
+    return info.isSymlink ? "symlink" : info.isDirectory ? "directory" : "file";
+  } catch {
+    return "file";
   }
 }
