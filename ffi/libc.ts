@@ -215,6 +215,14 @@ export function call(name: string, args: Arg[], what?: string): number {
   return Number(ret);
 }
 
+/**
+ * `syscall(name, ...args)` without throwing, for calls whose failure is an
+ * expected answer: the result, or -1 (then {@linkcode errno} says why).
+ */
+export function tryCall(name: string, args: Arg[]): number {
+  return Number(raw(name, args));
+}
+
 /** `syscall(name, ...args)` with number arguments (addresses from {@linkcode addressOf}). */
 export function syscall(name: string, ...args: (number | bigint)[]): number {
   return call(name, args);

@@ -6,8 +6,11 @@
  * @module
  */
 
-import { call, cstring, SyscallError } from "./libc.ts";
+import { call, cstring, tryCall } from "./libc.ts";
 import { AT_FDCWD, close, O, openat } from "./fs.ts";
+
+// Room for `struct stat` on every architecture; `st_dev` is its first field, 64 bits wide.
+const stat = new BigUint64Array(32);
 
 /**
  * The device of what is at `path`, following links (`st_dev` of `stat`),
@@ -15,18 +18,10 @@ import { AT_FDCWD, close, O, openat } from "./fs.ts";
  * available.
  */
 export function deviceOf(path: string): bigint | undefined {
-  // Room for `struct stat` on every architecture; `st_dev` is its first field, 64 bits wide.
-  const stat = new BigUint64Array(32);
-  try {
-    call("newfstatat", [AT_FDCWD, cstring(path), stat, 0], path);
-  } catch (err) {
-    if (err instanceof SyscallError) return undefined;
-    throw err;
-  }
-  return stat[0];
+  return tryCall("newfstatat", [AT_FDCWD, cstring(path), stat, 0]) === 0 ? stat[0] : undefined;
 }
 
-/** `syncfs` on the file system holding `path`. Throws {@linkcode SyscallError} on failure. */
+/** `syncfs` on the file system holding `path`. Throws `SyscallError` (of `libc.ts`) on failure. */
 export function syncFileSystemOf(path: string): void {
   const fd = openat(AT_FDCWD, path, O.RDONLY | O.CLOEXEC);
   try {
