@@ -54,7 +54,10 @@ export function planRemove(
   const etcKept: string[] = [];
   // What depends only on a file's directory is learnt once per directory: where it resolves, whether any
   // other package owns a path below it (if not, its files need no look-up each), and what is on disk there.
-  const dirs = new Map<string, { resolved: string; shared: boolean; onDisk: ReadonlyMap<string, DiskKind> }>();
+  const dirs = new Map<
+    string,
+    { resolved: string; unmoved: boolean; shared: boolean; onDisk: ReadonlyMap<string, DiskKind> }
+  >();
   for (const line of manifest) {
     if (line.startsWith(entryPrefix)) continue;
     if (isDirectoryLine(line)) {
@@ -70,13 +73,15 @@ export function planRemove(
       const under = resolved === "/" ? "" : resolved;
       dir = {
         resolved: under,
+        // Where the directory resolves to itself, a file's resolved path is its manifest line.
+        unmoved: slash >= 0 && under === line.slice(0, slash),
         shared: index.hasPathsUnder(`${under}/`, name),
         onDisk: disk.entries(config.root === "/" ? resolved : config.root + under),
       };
       dirs.set(parent, dir);
     }
     const base = line.slice(slash + 1);
-    const r = `${dir.resolved}/${base}`;
+    const r = dir.unmoved ? line : `${dir.resolved}/${base}`;
     if (dir.shared && index.owners(r).some((o) => o !== name)) continue;
     const kind = dir.onDisk.get(base) ?? "missing";
     if (kind === "missing") continue;
