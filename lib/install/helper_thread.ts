@@ -41,6 +41,8 @@ function helperMain(): void {
   interface Remove {
     kind: "remove";
     paths: string;
+    /** Added before each of `paths`. */
+    prefix: string;
     /** Addresses of `unlinkat`, `openat`, `close`, `__errno_location` and `strerror` (else `Deno.removeSync` is used). */
     calls?: Record<"unlinkat" | "openat" | "close" | "errnoLocation" | "strerror", number | bigint>;
     /** `AT_FDCWD`, `AT_REMOVEDIR`, and the `openat` flags of a directory to delete names in. */
@@ -211,7 +213,7 @@ function helperMain(): void {
         const fast = m.calls === undefined ? undefined : remover(m.calls, m.flags);
         const remove = fast?.remove ?? removeSlowly;
         try {
-          work(m, (i) => remove(paths[i]));
+          work(m, (i) => remove(m.prefix + paths[i]));
         } finally {
           fast?.done();
         }

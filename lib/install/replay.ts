@@ -160,7 +160,7 @@ function removeOld(
   try {
     if (helper === undefined) { for (const f of rec.removeFiles) remove(hostPath(root, f)); }
     else {
-      const helped = helper.removeAll(rec.removeFiles.map((f) => hostPath(root, f)), env.steps, remove);
+      const helped = helper.removeAll(rec.removeFiles, env.steps, remove, hostPath(root, ""));
       env.log.debug(`${helped} of ${rec.removeFiles.length} files deleted by a second thread`);
     }
   } finally {

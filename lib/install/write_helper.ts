@@ -154,21 +154,23 @@ export class WriteHelper {
   }
 
   /**
-   * Delete every file of `paths` (host paths), sharing them with the helper;
-   * `removeHere(path)` deletes one on this thread, and the helper does as
-   * `removeFile` of `replay.ts` does (a step for each file it deleted),
-   * through the same C library functions, passed by address.
+   * Delete every file `prefix + paths[i]` (host paths), sharing them with
+   * the helper; `removeHere(path)` deletes one on this thread, and the
+   * helper does as `removeFile` of `replay.ts` does (a step for each file it
+   * deleted), through the same C library functions, passed by address.
    * Errors, and the return value, as {@linkcode writeAll}.
    */
-  removeAll(paths: readonly string[], steps: Steps, removeHere: (path: string) => void): number {
+  removeAll(paths: readonly string[], steps: Steps, removeHere: (path: string) => void, prefix = ""): number {
+    // The prefix is added as each file is deleted: the names are sent, and split into chunks, as they are.
     const message: HelperMessage = {
       kind: "remove",
       paths: paths.join("\0"),
+      prefix,
       chunks: chunksOf(paths),
       calls: deletionAddresses(),
       flags: { cwd: AT_FDCWD, removeDir: AT_REMOVEDIR, directory: DIRECTORY_FLAGS },
     };
-    return this.#run(paths, message, steps, (i) => removeHere(paths[i]), () => {});
+    return this.#run(paths, message, steps, (i) => removeHere(prefix + paths[i]), () => {});
   }
 
   /**
