@@ -129,15 +129,21 @@ Deno.test("removeEmptyDir: only an empty directory goes; never a link to one", a
   assert.ok(deletionAddresses(), "the C library's functions have addresses");
 });
 
+/** A removal helper, and a file `first/f` under `dir` for the main thread to start with. */
+function removalHelper(dir: string): WriteHelper {
+  const helper = WriteHelper.forRemoval(HELPER_MIN_FILES);
+  assert.ok(helper);
+  Deno.mkdirSync(`${dir}/first`);
+  Deno.writeTextFileSync(`${dir}/first/f`, "x");
+  return helper;
+}
+
 Deno.test({
   name: "the helper thread deletes as removeFile does, through the same C functions",
   ignore: ONE_CPU,
 }, async () => {
   await using tmp = await tempDir();
-  const helper = WriteHelper.forRemoval(HELPER_MIN_FILES);
-  assert.ok(helper);
-  Deno.mkdirSync(`${tmp.path}/first`);
-  Deno.writeTextFileSync(`${tmp.path}/first/f`, "x");
+  const helper = removalHelper(tmp.path);
   const sets = [0, 1, 2, 3].map((d) => makeCases(`${tmp.path}/d${d}`));
   const paths = [`${tmp.path}/first/f`, ...sets.flatMap((s) => Object.keys(CASES).map((name) => s[name]))];
   const lastSet = sets[sets.length - 1];
@@ -163,10 +169,7 @@ Deno.test({
   ignore: ONE_CPU,
 }, async () => {
   await using tmp = await tempDir();
-  const helper = WriteHelper.forRemoval(HELPER_MIN_FILES);
-  assert.ok(helper);
-  Deno.mkdirSync(`${tmp.path}/first`);
-  Deno.writeTextFileSync(`${tmp.path}/first/f`, "x");
+  const helper = removalHelper(tmp.path);
   Deno.symlinkSync("loop", `${tmp.path}/loop`);
   const looped = `${tmp.path}/loop/file`;
   assert.throws(
