@@ -45,20 +45,13 @@ export class Durability {
    */
   syncFileSystems(dirs: Iterable<string>): void {
     if (!this.enabled) return;
-    const list = [...dirs];
+    const firsts = onePerFileSystem(dirs);
+    if (firsts.length === 0) return;
     try {
-      return syncEach(list);
+      for (const dir of firsts) syncFileSystemOf(dir);
+      return;
     } catch { /* no C library, or a call failed: the sync program does it */ }
-    // One directory per file system is enough.
-    const byDevice = new Map<number, string>();
-    for (const dir of list) {
-      try {
-        const dev = Deno.statSync(dir).dev;
-        if (!byDevice.has(dev)) byDevice.set(dev, dir);
-      } catch { /* gone: nothing of it to flush */ }
-    }
-    if (byDevice.size === 0) return;
-    for (const args of [["-f", ...byDevice.values()], []]) {
+    for (const args of [["-f", ...firsts], []]) {
       try {
         if (new Deno.Command("sync", { args, stdout: "null", stderr: "null" }).outputSync().success) return;
       } catch {
@@ -68,12 +61,20 @@ export class Durability {
   }
 }
 
-/** `syncfs` once per file system of `dirs` (those gone are passed over); throws on any failure. */
-function syncEach(dirs: readonly string[]): void {
-  const byDevice = new Map<bigint, string>();
+/** The first of `dirs` on each file system (those gone are passed over): one `syncfs` each is enough. */
+function onePerFileSystem(dirs: Iterable<string>): string[] {
+  const byDevice = new Map<bigint | number, string>();
   for (const dir of dirs) {
-    const dev = deviceOf(dir);
+    let dev: bigint | number | undefined;
+    try {
+      dev = deviceOf(dir);
+    } catch {
+      // No C library: ask Deno (slower, as a missing directory throws).
+      try {
+        dev = Deno.statSync(dir).dev;
+      } catch { /* gone: nothing of it to flush */ }
+    }
     if (dev !== undefined && !byDevice.has(dev)) byDevice.set(dev, dir);
   }
-  for (const dir of byDevice.values()) syncFileSystemOf(dir);
+  return [...byDevice.values()];
 }

@@ -28,6 +28,7 @@ import { completeRemove, hostPath, removeEmptyDir } from "./replay.ts";
 import { type Session, withSession } from "./session.ts";
 import { listAlternatives } from "./alternatives.ts";
 import { WriteHelper } from "./write_helper.ts";
+import { isDirectory } from "../fs_queries.ts";
 
 /** What removing one package does. */
 export interface RemovePlan {
@@ -93,14 +94,6 @@ export function planRemove(
   return { record: { kind: "remove", pkg: name, removeFiles, removeDirs, removeDirLinks }, etcKept };
 }
 
-function isDirectory(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
-}
-
 /** Throw {@linkcode KilnError} unless `name` can go (see the module documentation); skipped when forced. */
 export function checkRemovable(config: Config, name: string, index: OwnerIndex): void {
   if (config.force) return;
@@ -160,7 +153,15 @@ export function removeOne(session: Session, name: string, index: OwnerIndex): vo
     plan = planRemove(config, name, index, manifest);
     log.info(`removing ${name}`);
     journal = Journal.begin(config.dbRoot, plan.record, steps, durability, true);
-    completeRemove(session, plan.record, helper);
+    try {
+      completeRemove(session, plan.record, helper);
+    } catch (err) {
+      throw new KilnError(`removing ${name} was interrupted: ${(err as Error).message}`, {
+        hint: "fix the cause (permissions, a read-only mount), then run any kiln command that changes this root: " +
+          "it completes the removal",
+        cause: err,
+      });
+    }
   } finally {
     helper?.stop();
   }

@@ -22,6 +22,7 @@ import { choiceName, type InstallPlan, planInstall } from "./plan.ts";
 import { completeInstall, hostPath, removeEmptyDir, removeLeftovers, rollbackInstall } from "./replay.ts";
 import { type Session, withSession } from "./session.ts";
 import { stageInstall } from "./stage.ts";
+import { isDirectory } from "../fs_queries.ts";
 
 /** Read and check every archive (nothing is written). */
 export async function readPackages(archives: readonly string[], log: Log): Promise<PackageArchive[]> {
@@ -100,14 +101,6 @@ export function installOne(session: Session, pkg: PackageArchive, index: OwnerIn
   runPackageScript(config, log, name, "post-install");
   runHookSync(config, log, "post-install", [name, `${config.installedDir}/${name}`]);
   log.info(`installed ${name} ${version}`);
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
 }
 
 function execute(session: Session, pkg: PackageArchive, plan: InstallPlan, index: OwnerIndex): void {

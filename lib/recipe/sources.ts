@@ -56,7 +56,7 @@ export function parseSources(text: string, file: string, ctx: SourcesContext): S
       : words[0];
     const dest = words.length === 2 ? parseDest(words[1], file, line) : undefined;
     const raw = dest === undefined ? written : `${written} ${words[1]}`;
-    out.push(parseSource(written, dest, raw, file, line, ctx.dir));
+    out.push({ ...parseSource(written, dest, raw, file, line, ctx.dir), word: words[0] });
   }
   return out;
 }
@@ -81,7 +81,7 @@ function parseSource(
   file: string,
   line: number,
   dir: string,
-): Source {
+): Omit<Source, "word"> {
   if (written.startsWith("git+")) return parseGit(written, dest, raw, file, line);
   let url = written;
   let noExtract = false;
@@ -117,7 +117,13 @@ function localPath(path: string, dir: string): string {
   return exists(fromRoot) ? fromRoot : inPackage;
 }
 
-function parseGit(written: string, dest: string | undefined, raw: string, file: string, line: number): Source {
+function parseGit(
+  written: string,
+  dest: string | undefined,
+  raw: string,
+  file: string,
+  line: number,
+): Omit<Source, "word"> {
   let url = written.slice("git+".length);
   let branch: string | undefined;
   let commit: string | undefined;

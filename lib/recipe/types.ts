@@ -31,6 +31,8 @@ export interface Source {
   readonly noExtract: boolean;
   /** The line as written in `sources` (after placeholder expansion). */
   readonly raw: string;
+  /** The SOURCE word exactly as written in `sources`, placeholders unexpanded (what `pre-source` hooks get). */
+  readonly word: string;
   /** 1-based line number in `sources`. */
   readonly line: number;
   /** The file name the source is stored under (last path component of the URL). */

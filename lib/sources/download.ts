@@ -23,12 +23,12 @@ import { hashFile } from "../hash/hasher.ts";
 import { hasHooks, runHook } from "../hooks.ts";
 import type { Log } from "../log.ts";
 import type { Recipe } from "../recipe/types.ts";
-import { recipeLines } from "../recipe/text.ts";
 import { fetchToFile } from "./fetch.ts";
 import { fetchGit } from "./git.ts";
 import { checkChecksumCount, isFileEntry, planRecipe, type SourceEntry } from "./plan.ts";
 import { forEachBounded } from "./pool.ts";
 import { dialectOf, expectedChecksum, HashMemo, mismatchError, SKIP, verifyEntry } from "./verify.ts";
+import { isFile } from "../fs_queries.ts";
 
 /** Tuning of downloads (tests shorten the back-off). */
 export interface DownloadOptions {
@@ -131,7 +131,6 @@ export async function fetchSources(
 class SourceHooks {
   failed = false;
   failure: unknown;
-  readonly #written = new Map<string, Map<number, string>>();
 
   constructor(readonly config: Config, readonly log: Log) {}
 
@@ -139,32 +138,16 @@ class SourceHooks {
     if (this.failed) return;
     const { recipe, source } = entry;
     const resolved = source.raw.split(/\s+/)[0].replace(/(.)\/+$/, "$1");
-    const written = this.#writtenWord(recipe, source.line) ?? resolved;
     try {
       await runHook(this.config, this.log, event, [
         recipe.name,
-        written,
+        source.word,
         event === "pre-source" ? resolved : entry.path,
       ]);
     } catch (err) {
       if (!this.failed) this.failure = err;
       this.failed = true;
     }
-  }
-
-  /** The first word of line `line` of the recipe's `sources`, as written. */
-  #writtenWord(recipe: Recipe, line: number): string | undefined {
-    let words = this.#written.get(recipe.dir);
-    if (words === undefined) {
-      words = new Map();
-      try {
-        for (const l of recipeLines(Deno.readTextFileSync(`${recipe.dir}/sources`))) words.set(l.line, l.words[0]);
-      } catch {
-        // unreadable now: the expanded word stands in for it
-      }
-      this.#written.set(recipe.dir, words);
-    }
-    return words.get(line);
   }
 }
 
@@ -179,14 +162,6 @@ async function fetchGitEntry(entry: SourceEntry, config: Config, log: Log): Prom
     owner: entry.recipe.name,
     origin: origin(entry),
   });
-}
-
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
 }
 
 /** A checksum to hold a download to, when the recipe has a usable one. */

@@ -24,13 +24,13 @@ export function source(raw: string, line: number, dir: string): Source {
     if (hash > url.indexOf("://") + 2) [url, commit] = [url.slice(0, hash), url.slice(hash + 1)];
     else if (at > url.lastIndexOf("/")) [url, branch] = [url.slice(0, at), url.slice(at + 1)];
     const fileName = url.replace(/\/+$/, "").split("/").at(-1)!;
-    return { kind: "git", url, branch, commit, dest: d, noExtract, raw, line, fileName };
+    return { kind: "git", url, branch, commit, dest: d, noExtract, raw, word: first, line, fileName };
   }
   if (/^[a-z]+:\/\//.test(text)) {
-    return { kind: "remote", url: text, dest: d, noExtract, raw, line, fileName: text.split("/").at(-1)! };
+    return { kind: "remote", url: text, dest: d, noExtract, raw, word: first, line, fileName: text.split("/").at(-1)! };
   }
   const path = text.startsWith("/") ? text : `${dir}/${text}`;
-  return { kind: "local", url: path, dest: d, noExtract, raw, line, fileName: text.split("/").at(-1)! };
+  return { kind: "local", url: path, dest: d, noExtract, raw, word: first, line, fileName: text.split("/").at(-1)! };
 }
 
 /** A recipe in `dir` with these `sources` lines and `checksums`. */

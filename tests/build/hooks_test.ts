@@ -191,21 +191,18 @@ Deno.test({
         ? lines[5].match(/^pre-extract dep (.*)\/pkg\/dep$/)?.[1]
         : undefined;
       assert.ok(proc !== undefined && new RegExp(`^${escape(cache)}/proc/\\d+$`).test(proc), lines.join("\n"));
+      const built = (pkg: string, n: number, archive: string) => [
+        `queue ${pkg} ${n} 2`,
+        `pre-extract ${pkg} ${proc}/pkg/${pkg}`,
+        `pre-build ${pkg} ${proc}/build/${pkg}`,
+        `post-build ${pkg} ${proc}/pkg/${pkg}`,
+        `post-package ${pkg} ${cache}/bin/${archive}`,
+        `pre-install ${pkg} ${cache}/bin/${archive}`,
+        `post-install ${pkg} ${root}/${DB}/${pkg}`,
+      ];
       assert.deepEqual(lines.slice(4), [
-        "queue dep 1 2",
-        `pre-extract dep ${proc}/pkg/dep`,
-        `pre-build dep ${proc}/build/dep`,
-        `post-build dep ${proc}/pkg/dep`,
-        `post-package dep ${cache}/bin/dep@1-1.tar.zst`,
-        `pre-install dep ${cache}/bin/dep@1-1.tar.zst`,
-        `post-install dep ${root}/${DB}/dep`,
-        "queue tiny 2 2",
-        `pre-extract tiny ${proc}/pkg/tiny`,
-        `pre-build tiny ${proc}/build/tiny`,
-        `post-build tiny ${proc}/pkg/tiny`,
-        `post-package tiny ${cache}/bin/tiny@2-1.tar.zst`,
-        `pre-install tiny ${cache}/bin/tiny@2-1.tar.zst`,
-        `post-install tiny ${root}/${DB}/tiny`,
+        ...built("dep", 1, "dep@1-1.tar.zst"),
+        ...built("tiny", 2, "tiny@2-1.tar.zst"),
       ]);
       assert.equal(Deno.readTextFileSync(`${root}/usr/share/tiny/hello-2.txt`), "hello\n");
     }),

@@ -79,3 +79,31 @@ Deno.test("remove --dry-run changes nothing", async () => {
   assert.deepEqual(diffSnapshots(before, snapshot(root)), []);
   assert.ok(log.events.lines("info").includes("  remove /usr/bin/app"));
 });
+
+Deno.test({
+  name: "remove: a deletion the system refuses stops with what to do; the next command completes the removal",
+  ignore: Deno.uid() !== 0,
+}, async () => {
+  await using tmp = await tempDir();
+  const root = `${tmp.path}/root`;
+  await setup(root, `${tmp.path}/pkgs`);
+  const locked = `${root}/usr/share/app`;
+  const mount = (args: string[]) => new Deno.Command("mount", { args, stdout: "null", stderr: "null" }).outputSync();
+  assert.ok(mount(["--bind", locked, locked]).success, "bind mount (root can mount, as the sandbox tests need)");
+  try {
+    assert.ok(mount(["-o", "remount,ro,bind", locked]).success, "remount read-only");
+    await assert.rejects(
+      () => removePackages(rootConfig(root), ["app"], testLog()),
+      (e) =>
+        e instanceof KilnError && e.message.startsWith("removing app was interrupted:") &&
+        e.message.includes(`${locked}/x`) && /completes the removal/.test(e.hint!),
+    );
+  } finally {
+    new Deno.Command("umount", { args: [locked] }).outputSync();
+  }
+  await removePackages(rootConfig(root, { KISS_FORCE: "1" }), ["tool"], testLog());
+  for (const gone of ["usr/share/app", "bin/app", "var/db/kiss/installed/app", "usr/bin/tool"]) {
+    assert.throws(() => Deno.lstatSync(`${root}/${gone}`), gone);
+  }
+  assert.deepEqual(inconsistencies(root), []);
+});
