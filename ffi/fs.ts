@@ -6,7 +6,7 @@
  * @module
  */
 
-import { call, cstring, encoder, ERRNO, errno, openLibrary, strerror, SyscallError } from "./libc.ts";
+import { addressOf, call, cstring, encoder, ERRNO, errno, openLibrary, strerror, SyscallError } from "./libc.ts";
 
 /** `AT_FDCWD`: resolve relative paths from the working directory. */
 export const AT_FDCWD = -100;
@@ -20,6 +20,7 @@ export const O = {
   EXCL: 0o200,
   NOFOLLOW: 0o400000,
   DIRECTORY: 0o200000,
+  NONBLOCK: 0o4000,
   CLOEXEC: 0o2000000,
   PATH: 0o10000000,
 } as const;
@@ -36,8 +37,15 @@ export const RESOLVE = {
 /** `close_range` flag: mark the range close-on-exec instead of closing it. */
 export const CLOSE_RANGE_CLOEXEC = 1 << 2;
 
-/** `fcntl` command: duplicate to the lowest free fd at or above the argument, close-on-exec. */
-export const F_DUPFD_CLOEXEC = 1030;
+/** `fcntl` commands. */
+export const F = {
+  /** Duplicate to the lowest free fd at or above the argument, close-on-exec. */
+  DUPFD_CLOEXEC: 1030,
+  /** Set the file status flags (`O_NONBLOCK`). */
+  SETFL: 4,
+  /** Set the capacity of a pipe, in bytes. */
+  SETPIPE_SZ: 1031,
+} as const;
 
 /** `chdir(path)`. */
 export function chdir(path: string): void {
@@ -129,11 +137,14 @@ export function writeAll(fd: number, bytes: Uint8Array<ArrayBuffer>): void {
   }
 }
 
-/** `read(fd, buf)` once (retrying on EINTR): the number of bytes read, 0 at end of file. */
-export function read(fd: number, buf: Uint8Array<ArrayBuffer>): number {
+/**
+ * `read(fd, buf)` once (retrying on EINTR): the number of bytes read, 0 at
+ * end of file. `buf` may be a view of shared memory.
+ */
+export function read(fd: number, buf: Uint8Array): number {
   for (;;) {
     try {
-      return call("read", [fd, buf, buf.length]);
+      return call("read", [fd, addressOf(buf), buf.length]);
     } catch (err) {
       if (!(err instanceof SyscallError && err.errno === ERRNO.EINTR)) throw err;
     }

@@ -187,7 +187,7 @@ function syscallNumber(name: string): number {
 }
 
 /** The address of a buffer, as a system call argument (0 for null). */
-export function addressOf(buf: BufferSource | null): bigint {
+export function addressOf(buf: BufferSource | Uint8Array<ArrayBufferLike> | null): bigint {
   if (buf === null) return 0n;
   return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf as Uint8Array<ArrayBuffer>)));
 }

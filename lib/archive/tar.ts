@@ -22,7 +22,7 @@
  */
 
 import { ByteQueue } from "./byte_queue.ts";
-import { padded, TarDecoder } from "./tar_decode.ts";
+import { type HeaderStep, padded, TarDecoder } from "./tar_decode.ts";
 import type { TarItem } from "./tar_entry.ts";
 import { BLOCK } from "./tar_header.ts";
 
@@ -37,6 +37,90 @@ export interface ReadOptions {
 
 const EMPTY = new Uint8Array(0);
 
+/** What {@linkcode TarCursor.next} returns when the entry it is at is not all in the bytes given yet. */
+export const MORE = Symbol("more bytes needed");
+
+/**
+ * Reads the entries of an archive held in memory that may still be growing
+ * (decompressed as it is read): {@linkcode next} is given the bytes that are
+ * there so far and says {@linkcode MORE} when it needs the rest of an entry.
+ * Bodies are views into the bytes given (no copy). Errors as
+ * {@linkcode parseTar}.
+ */
+export class TarCursor {
+  readonly #decoder: TarDecoder;
+  #pos = 0;
+  #ended = false;
+  /** The header at {@linkcode position}, read already, whose data is not all there yet. */
+  #waiting: HeaderStep | undefined;
+
+  /** @param name how the archive is named in error messages (its file name) */
+  constructor(name = "tar archive") {
+    this.#decoder = new TarDecoder(name);
+  }
+
+  #wait(step: HeaderStep): typeof MORE {
+    this.#waiting = step;
+    return MORE;
+  }
+
+  /** Offset of the next header in the archive. */
+  get position(): number {
+    return this.#pos;
+  }
+
+  /**
+   * The next entry of the archive in `bytes`, of which the first `length`
+   * are there (`final`: no more will come); `null` after the end-of-archive
+   * marker; {@linkcode MORE} when the entry needs bytes beyond `length`.
+   */
+  next(bytes: Uint8Array, length: number, final: boolean): TarItem | null | typeof MORE {
+    if (this.#ended) return null;
+    const decoder = this.#decoder;
+    for (;;) {
+      const pos = this.#pos;
+      // A header read before MORE is not read again: reading one uses up the long name or pax records before it.
+      let step = this.#waiting;
+      this.#waiting = undefined;
+      if (step === undefined) {
+        if (pos + BLOCK > length) {
+          if (!final) return MORE;
+          throw decoder.truncated(pos, pos === length ? "no end-of-archive marker" : "partial header block");
+        }
+        step = decoder.header(bytes, pos, pos);
+      }
+      const data = pos + BLOCK;
+      switch (step.kind) {
+        case "end":
+          if (decoder.pending) throw decoder.fault(pos, "an extended header is not followed by an entry");
+          this.#ended = true;
+          return null;
+        case "meta": {
+          if (data + step.size > length) {
+            if (!final) return this.#wait(step);
+            throw decoder.truncated(pos, "extended header body cut short");
+          }
+          decoder.meta(bytes.subarray(data, data + step.size));
+          this.#pos = data + padded(step.size);
+          break;
+        }
+        case "ignore":
+          this.#pos = data + step.skip;
+          break;
+        case "entry": {
+          const { entry } = step;
+          if (data + entry.size > length) {
+            if (!final) return this.#wait(step);
+            throw decoder.truncated(pos, `${entry.size} bytes of content expected, ${length - data} left`);
+          }
+          this.#pos = data + step.skip;
+          return { entry, body: entry.size > 0 ? bytes.subarray(data, data + entry.size) : EMPTY };
+        }
+      }
+    }
+  }
+}
+
 /**
  * Reads the entries of an archive held in memory, in archive order. Bodies
  * are views into `bytes` (no copy). Throws a {@linkcode KilnError} on a
@@ -44,38 +128,11 @@ const EMPTY = new Uint8Array(0);
  * been yielded.
  */
 export function* parseTar(bytes: Uint8Array, options: ReadOptions = {}): Generator<TarItem> {
-  const decoder = new TarDecoder(options.name ?? "tar archive");
-  let pos = 0;
+  const cursor = new TarCursor(options.name);
   for (;;) {
-    if (pos + BLOCK > bytes.length) {
-      throw decoder.truncated(pos, pos === bytes.length ? "no end-of-archive marker" : "partial header block");
-    }
-    const step = decoder.header(bytes, pos, pos);
-    const headerAt = pos;
-    pos += BLOCK;
-    switch (step.kind) {
-      case "end":
-        if (decoder.pending) throw decoder.fault(headerAt, "an extended header is not followed by an entry");
-        return;
-      case "meta": {
-        if (pos + step.size > bytes.length) throw decoder.truncated(headerAt, "extended header body cut short");
-        decoder.meta(bytes.subarray(pos, pos + step.size));
-        pos += padded(step.size);
-        break;
-      }
-      case "ignore":
-        pos += step.skip;
-        break;
-      case "entry": {
-        const { entry } = step;
-        if (pos + entry.size > bytes.length) {
-          throw decoder.truncated(headerAt, `${entry.size} bytes of content expected, ${bytes.length - pos} left`);
-        }
-        const body = entry.size > 0 ? bytes.subarray(pos, pos + entry.size) : EMPTY;
-        pos += step.skip;
-        yield { entry, body };
-      }
-    }
+    const item = cursor.next(bytes, bytes.length, true);
+    if (item === null || item === MORE) return;
+    yield item;
   }
 }
 

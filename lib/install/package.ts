@@ -15,8 +15,8 @@
 
 import type { Dependency } from "../recipe/types.ts";
 import { KilnError } from "../errors.ts";
-import { decompress } from "../archive/compress.ts";
-import { parseTar } from "../archive/tar.ts";
+import { type ArrivingBytes, arrivingBytes, ZSTD_PROGRAM, ZstdProgramFailed } from "../archive/arriving.ts";
+import { MORE, TarCursor } from "../archive/tar.ts";
 import { DB_PATH } from "../db/manifest.ts";
 import { checkContents } from "./validate.ts";
 import { WriteHelper } from "./write_helper.ts";
@@ -81,30 +81,46 @@ const DB_PARENTS = new Set(["/var/", "/var/db/", DB_AREA, `${DB_PATH}/`]);
 
 /** Read, decompress, parse and check the package archive `file`. Throws {@linkcode KilnError} when refused. */
 export async function readPackage(file: string): Promise<PackageArchive> {
-  let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(file);
+    return await readArchive(file, ZSTD_PROGRAM);
   } catch (err) {
+    // The zstd program only makes reading faster: whatever failed while it decompressed is read again
+    // in-process, which says whether the archive is damaged (or refused) in its own words.
+    if (err instanceof ZstdProgramFailed) return await readArchive(file, false);
+    throw err;
+  }
+}
+
+/** {@linkcode readPackage}, decompressing zstd with `program` (`false`: in-process). */
+async function readArchive(file: string, program: string | false): Promise<PackageArchive> {
+  const base = file.slice(file.lastIndexOf("/") + 1);
+  let arriving: ArrivingBytes;
+  try {
+    arriving = await arrivingBytes(file, base, program);
+  } catch (err) {
+    if (err instanceof KilnError) throw refuse(file, `cannot decompress: ${err.message}`, err.hint);
     throw new KilnError(`cannot read package file ${file}: ${(err as Error).message}`, {
       hint: err instanceof Deno.errors.NotFound ? "check the path, or build the package first" : undefined,
       cause: err,
     });
-  }
-  const base = file.slice(file.lastIndexOf("/") + 1);
-  let tar: Uint8Array;
-  try {
-    tar = await decompress(bytes, base);
-  } catch (err) {
-    if (err instanceof KilnError) throw refuse(file, `cannot decompress: ${err.message}`, err.hint);
-    throw err;
   }
 
   const entries: PackageEntry[] = [];
   const byPath = new Map<string, PackageEntry>();
   const dbNames = new Set<string>();
   let size = 0;
+  let tar: Uint8Array;
   try {
-    for (const { entry, body } of parseTar(tar, { name: base })) {
+    // The tar is read as it is decompressed.
+    const cursor = new TarCursor(base);
+    for (;;) {
+      const item = cursor.next(arriving.bytes, arriving.length, arriving.done);
+      if (item === null) break;
+      if (item === MORE) {
+        arriving.more();
+        continue;
+      }
+      const { entry, body } = item;
       if (entry.path === ".") continue;
       const type = entry.type;
       if (type === "char" || type === "block" || type === "fifo") {
@@ -120,7 +136,7 @@ export async function readPackage(file: string): Promise<PackageArchive> {
         if (!name) throw refuse(file, `${path} is inside kiss's database but not in a package's entry`);
         dbNames.add(name);
       }
-      let item: PackageEntry;
+      let placed: PackageEntry;
       if (type === "hardlink") {
         const target = byPath.get(`/${entry.linkName}`);
         if (!target || target.type !== "file") {
@@ -129,26 +145,31 @@ export async function readPackage(file: string): Promise<PackageArchive> {
             `${path} is a hard link to ${entry.linkName}, which is not an earlier file of the package`,
           );
         }
-        item = { path, type: "file", mode: entry.mode, body: target.body };
+        placed = { path, type: "file", mode: entry.mode, body: target.body };
       } else {
-        item = { path, type, mode: entry.mode, body, linkName: entry.linkName };
+        placed = { path, type, mode: entry.mode, body, linkName: entry.linkName };
       }
       const seen = byPath.get(path);
       if (seen) {
-        if (seen.type === "directory" && item.type === "directory") continue;
+        if (seen.type === "directory" && placed.type === "directory") continue;
         throw refuse(file, `${path} is in the archive twice`);
       }
-      size += item.body.length;
-      entries.push(item);
-      byPath.set(path, item);
+      size += placed.body.length;
+      entries.push(placed);
+      byPath.set(path, placed);
     }
+    tar = await arriving.finish();
   } catch (err) {
+    const failure = await arriving.cancel();
+    if (failure instanceof KilnError) throw refuse(file, failure.message, failure.hint);
+    if (arriving.byProgram) throw new ZstdProgramFailed((failure ?? err as Error).message);
     if (err instanceof KilnError && !err.message.startsWith(file)) throw refuse(file, err.message, err.hint);
     throw err;
   }
 
   // A big package gets a second thread to write files with, which starts while the checks and planning run.
   const helper = WriteHelper.forArchive(tar, entries.length);
+
   try {
     return { file, ...checkPackage(file, dbNames, byPath), entries, size, helper };
   } catch (err) {

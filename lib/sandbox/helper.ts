@@ -16,7 +16,7 @@ import {
   CLOSE_RANGE_CLOEXEC,
   closeRange,
   dup2,
-  F_DUPFD_CLOEXEC,
+  F,
   fcntl,
   O,
   openat,
@@ -149,7 +149,7 @@ export function helperMain(args: string[]): number {
     step = "finding the build command";
     const path = findExecutable(plan.argv[0], plan.env.PATH);
     step = "starting the build";
-    channel = fcntl(2, F_DUPFD_CLOEXEC, 3);
+    channel = fcntl(2, F.DUPFD_CLOEXEC, 3);
     send(channel, { type: "ready", startup, setup: performance.now() - startup });
     startBuild(plan, path);
   } catch (err) {

@@ -363,7 +363,7 @@ export async function rawArchive(file: string, items: RawItem[]): Promise<string
   if (file.endsWith(".tar")) Deno.writeFileSync(file, tar);
   else {
     const { compress } = await import("../../lib/archive/compress.ts");
-    Deno.writeFileSync(file, await compress(tar, "gz"));
+    Deno.writeFileSync(file, await compress(tar, file.endsWith(".zst") ? "zst" : "gz"));
   }
   return file;
 }

@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { KilnError } from "../../lib/errors.ts";
-import { parseTar, readTar, type TarEntry, type TarItem, tarStream, writeTar } from "../../lib/archive/tar.ts";
+import {
+  MORE,
+  parseTar,
+  readTar,
+  TarCursor,
+  type TarEntry,
+  type TarItem,
+  tarStream,
+  writeTar,
+} from "../../lib/archive/tar.ts";
 import {
   corruptHeader,
   entry,
@@ -28,6 +37,19 @@ function assertThrowsKiln(fn: () => unknown, ...includes: string[]) {
     assert.ok((err as KilnError).hint, "a KilnError for the user has a hint");
     return true;
   });
+}
+
+/** The items of `bytes` read with a {@linkcode TarCursor} while they arrive `step` bytes at a time. */
+function readArriving(bytes: Uint8Array, step: number, name = "a.tar"): TarItem[] {
+  const cursor = new TarCursor(name);
+  const items: TarItem[] = [];
+  let length = Math.min(step, bytes.length);
+  for (;;) {
+    const item = cursor.next(bytes, length, length === bytes.length);
+    if (item === null) return items;
+    if (item === MORE) length = Math.min(bytes.length, length + step);
+    else items.push(item);
+  }
 }
 
 /** Checks every parsed entry against the file GNU tar archived. */
@@ -86,6 +108,8 @@ for (const format of ["gnu", "oldgnu", "pax", "posix", "ustar", "v7"] as const) 
       }
       assert.deepEqual(streamed.map((i) => i.entry), items.map((i) => i.entry));
       assert.deepEqual(streamed.map((i) => i.body), items.map((i) => i.body));
+      // The cursor, given the bytes as they arrive (in awkward steps, long names and pax bodies cut), agrees.
+      for (const step of [333, 512, 4096]) assert.deepEqual(readArriving(bytes, step), items);
     });
   });
 }
@@ -200,6 +224,7 @@ Deno.test("damaged archives: truncation, checksum, end marker, junk — KilnErro
   ];
   for (const [, bytes, includes] of cases) {
     assertThrowsKiln(() => [...parseTar(bytes, { name: "zlib.tar" })], "zlib.tar", ...includes);
+    assertThrowsKiln(() => readArriving(bytes, 300, "zlib.tar"), "zlib.tar", ...includes);
     await assertAsyncThrowsKiln(
       async () => {
         for await (const _ of readTar(ReadableStream.from([bytes]), { name: "zlib.tar" })) { /* drain */ }

@@ -123,3 +123,26 @@ Deno.test("remove from the command line: refusal exit 1, --force, not installed"
   assert.equal(r.code, 1);
   assert.match(r.stderr, /lib is not installed/);
 });
+
+Deno.test("zstd packages install the same with a zstd program that misbehaves, or with none in PATH", async () => {
+  await using tmp = await tempDir();
+  const { root, cache, env } = await world(tmp.path);
+  const archive = `${cache}/bin/lib@1.0-1.tar.zst`;
+  // A `zstd` that writes garbage and succeeds, one that fails, and a PATH with no zstd at all (deno only).
+  const bins = { garbage: "head -c 5000 /dev/urandom", fails: "echo 'zstd: broken' >&2; exit 1" };
+  const denoDir = Deno.execPath().slice(0, Deno.execPath().lastIndexOf("/"));
+  const paths: Record<string, string> = { none: `${tmp.path}/empty:${denoDir}` };
+  Deno.mkdirSync(`${tmp.path}/empty`);
+  for (const [name, body] of Object.entries(bins)) {
+    Deno.mkdirSync(`${tmp.path}/${name}`);
+    Deno.writeTextFileSync(`${tmp.path}/${name}/zstd`, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    paths[name] = `${tmp.path}/${name}:${Deno.env.get("PATH")}`;
+  }
+  for (const [name, path] of Object.entries(paths)) {
+    const out = await runKiln(["install", archive], { env: { ...env, PATH: path } });
+    assert.equal(out.code, 0, `${name}: ${describe(out)}`);
+    assert.equal(Deno.readTextFileSync(`${root}/usr/lib/liblib.so`), "l", name);
+    const gone = await runKiln(["remove", "lib"], { env: { ...env, PATH: path } });
+    assert.equal(gone.code, 0, `${name}: ${describe(gone)}`);
+  }
+});

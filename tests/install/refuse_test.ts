@@ -123,6 +123,44 @@ const CASES: Case[] = [
     error: /evil@1\.0-1\.tar\.gz/,
   },
   {
+    name: "zstd archive cut short (read while the zstd program decompresses it)",
+    make: async (d) => {
+      const file = await makeArchive({ name: "evil", files: { "usr/bin/a": "a".repeat(300000) } }, d, {
+        compress: "zst",
+      });
+      const bytes = Deno.readFileSync(file);
+      Deno.writeFileSync(file, bytes.subarray(0, bytes.length >> 1));
+      return file;
+    },
+    error: /evil@1\.0-1\.tar\.zst: cannot decompress: .*damaged zstd data/,
+  },
+  {
+    name: "zstd archive with a corrupt byte",
+    make: async (d) => {
+      const big = Array.from({ length: 30000 }, (_, i) => `${i * 7919 % 10007}`).join(" ");
+      const file = await makeArchive({ name: "evil", files: { "usr/bin/a": big } }, d, { compress: "zst" });
+      const bytes = Deno.readFileSync(file);
+      bytes[bytes.length >> 1] ^= 0xff;
+      Deno.writeFileSync(file, bytes);
+      return file;
+    },
+    error: /cannot decompress: .*damaged zstd data|bad tar archive/,
+  },
+  {
+    name: "zstd archive with a device node early on (refused while the rest is still decompressed)",
+    make: (d) =>
+      rawArchive(
+        `${d}/evil@1.0-1.tar.zst`,
+        ok([
+          { path: "./dev/", type: "directory" },
+          { path: "./dev/sda", type: "block" },
+          { path: "./usr/", type: "directory" },
+          { path: "./usr/big", content: "b".repeat(8 << 20) },
+        ]),
+      ),
+    error: /dev\/sda is a device node/,
+  },
+  {
     name: "wrong compression (not an archive at all)",
     make: (d) => {
       const file = `${d}/evil@1.0-1.tar.zst`;

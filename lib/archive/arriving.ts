@@ -1,0 +1,256 @@
+/**
+ * A package archive's decompressed bytes as they arrive, so that reading
+ * the tar can go on while the rest is still being decompressed — on another
+ * processor, by the `zstd` program (SPEC §9: install within 1.5× of
+ * `zstd -dc | tar -x`, which decompresses and unpacks side by side too).
+ *
+ * A zstd archive is decompressed by `zstd -dcq` when the program is in
+ * `PATH`. Its output is read from a pipe of its own, opened through `/proc`
+ * and enlarged so that the program can run ahead, with the C library's
+ * `read` straight into one growable `SharedArrayBuffer` (so the write
+ * helper of `lib/install/write_helper.ts` reads the same bytes), while
+ * {@linkcode ArrivingBytes.more} waits for what comes next.
+ * Without the program, and for every other format, the archive is
+ * decompressed in-process at once (`compress.ts`) and arrives whole: kiln
+ * needs no `zstd` in a fresh chroot. When the program fails (corrupt data,
+ * a bad checksum — or a program that is not what it claims), the caller
+ * decodes in-process instead ({@linkcode ZstdProgramFailed}), so errors are
+ * the in-process decoder's.
+ *
+ * @module
+ */
+
+import { KilnError } from "../errors.ts";
+import { decompress, detectCompression } from "./compress.ts";
+import { AT_FDCWD, close, F, fcntl, O, openat, read } from "../../ffi/fs.ts";
+
+/** The decompressed bytes of an archive, arriving. */
+export interface ArrivingBytes {
+  /** Room for every byte; the first {@linkcode length} are there. */
+  readonly bytes: Uint8Array;
+  /** How many bytes have arrived. */
+  readonly length: number;
+  /** True when all have arrived ({@linkcode finish} still checks the decoder's verdict). */
+  readonly done: boolean;
+  /** True when the zstd program decompresses them (else they were decompressed in-process). */
+  readonly byProgram: boolean;
+  /** Wait until more bytes have arrived, or all (blocking this thread). */
+  more(): void;
+  /**
+   * Wait for the rest and the decoder's verdict: the whole decompressed
+   * archive. Throws {@linkcode ZstdProgramFailed} when the program failed,
+   * or a {@linkcode KilnError}.
+   */
+  finish(): Promise<Uint8Array>;
+  /**
+   * Stop early (the reader found a fault). Returns what went wrong on the
+   * decoder's side, if anything — a {@linkcode ZstdProgramFailed}, or a
+   * {@linkcode KilnError} — which explains the fault better.
+   */
+  cancel(): Promise<Error | undefined>;
+}
+
+/**
+ * The zstd program failed (with these words). Its failure is not taken as
+ * the archive's: the caller decodes the archive in-process instead, which
+ * tells damaged data (the same "damaged zstd data" error as ever) from a
+ * program that misbehaves.
+ */
+export class ZstdProgramFailed extends Error {}
+
+/** The decompressor program used for zstd archives when it is in `PATH`. */
+export const ZSTD_PROGRAM = "zstd";
+
+/**
+ * The decompressed bytes of the archive `file`; `name` names it in errors.
+ * `program` is the zstd program to run (`false`: decompress in-process).
+ * Throws the file system's error when the file cannot be read, and a
+ * {@linkcode KilnError} when it does not decompress.
+ */
+export async function arrivingBytes(
+  file: string,
+  name: string,
+  program: string | false = ZSTD_PROGRAM,
+): Promise<ArrivingBytes> {
+  if (program !== false && detectCompression(readHead(file)) === "zst") {
+    const piped = ZstdPipe.start(program, file, name);
+    if (piped !== undefined) return piped;
+  }
+  return whole(await decompress(await Deno.readFile(file), name));
+}
+
+/** The first bytes of `file`: enough to tell its compression. */
+function readHead(file: string): Uint8Array {
+  const head = new Uint8Array(16);
+  using f = Deno.openSync(file);
+  let n = 0;
+  for (let got; n < head.length && (got = f.readSync(head.subarray(n))) !== null;) n += got;
+  return head.subarray(0, n);
+}
+
+/** Bytes of room added to the shared buffer at a time. */
+const GROW_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The most a package may decompress to in the shared buffer: its address
+ * space is reserved up front, and the whole archive is held in memory.
+ */
+function maxBytes(): number {
+  const most = 16 * 1024 ** 3;
+  try {
+    return Math.min(most, Deno.systemMemoryInfo().total);
+  } catch {
+    return most;
+  }
+}
+
+/** Bytes that are all there. */
+function whole(bytes: Uint8Array): ArrivingBytes {
+  return {
+    bytes,
+    length: bytes.length,
+    done: true,
+    byProgram: false,
+    more: () => {},
+    finish: () => Promise.resolve(bytes),
+    cancel: () => Promise.resolve(undefined),
+  };
+}
+
+/** `zstd -dcq FILE` read into a shared buffer (see the module documentation). */
+class ZstdPipe implements ArrivingBytes {
+  /** A view of fixed length (made anew as the buffer grows): the engine reads those fastest. */
+  bytes: Uint8Array;
+  length = 0;
+  done = false;
+  readonly byProgram = true;
+  readonly #buffer: SharedArrayBuffer;
+  readonly #child: Deno.ChildProcess;
+  readonly #stderr: Promise<string>;
+  readonly #name: string;
+  /** A reading end of the program's output pipe, of this side's own. */
+  #fd: number;
+  #tooBig = false;
+
+  private constructor(child: Deno.ChildProcess, fd: number, buffer: SharedArrayBuffer, name: string) {
+    this.#child = child;
+    this.#fd = fd;
+    this.#name = name;
+    this.#buffer = buffer;
+    this.bytes = new Uint8Array(buffer, 0, 0);
+    this.#stderr = new Response(child.stderr).text().catch(() => "");
+  }
+
+  /** Start `program` on `file`, or `undefined` when it cannot be run or its output cannot be read here. */
+  static start(program: string, file: string, name: string): ZstdPipe | undefined {
+    let buffer: SharedArrayBuffer;
+    let child: Deno.ChildProcess;
+    try {
+      buffer = new SharedArrayBuffer(0, { maxByteLength: maxBytes() });
+      child = new Deno.Command(program, {
+        args: ["-dcq", "--", file],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    } catch {
+      return undefined;
+    }
+    const fd = openOutput(child.pid);
+    if (fd < 0) {
+      stopChild(child);
+      return undefined;
+    }
+    return new ZstdPipe(child, fd, buffer, name);
+  }
+
+  more(): void {
+    if (this.done) return;
+    const buffer = this.#buffer;
+    if (this.length === buffer.byteLength) {
+      if (buffer.byteLength === buffer.maxByteLength) {
+        // Too big to hold in memory: the program is stopped; finish() says so.
+        this.#tooBig = true;
+        this.#end(true);
+        return;
+      }
+      buffer.grow(Math.min(buffer.maxByteLength, buffer.byteLength + GROW_BYTES));
+      this.bytes = new Uint8Array(buffer, 0, buffer.byteLength);
+    }
+    const n = read(this.#fd, this.bytes.subarray(this.length));
+    this.length += n;
+    if (n === 0) this.#end();
+  }
+
+  async finish(): Promise<Uint8Array> {
+    while (!this.done) this.more();
+    const error = await this.#verdict();
+    if (error !== undefined) throw error;
+    return this.bytes.subarray(0, this.length);
+  }
+
+  async cancel(): Promise<Error | undefined> {
+    if (!this.done) this.#end(true);
+    return await this.#verdict(true);
+  }
+
+  #end(stop = false): void {
+    this.done = true;
+    close(this.#fd);
+    this.#fd = -1;
+    if (stop) stopChild(this.#child);
+    else this.#child.stdout.cancel().catch(() => {});
+  }
+
+  /** Why the bytes are not to be used, if they are not (`cancelled`: a kill by this side is no failure). */
+  async #verdict(cancelled = false): Promise<Error | undefined> {
+    const status = await this.#child.status;
+    if (this.#tooBig) {
+      const most = `${Math.round(this.#buffer.maxByteLength / 1024 ** 2)} MiB`;
+      return new KilnError(`${this.#name}: decompresses to more than ${most}, too much to hold in memory`, {
+        hint: "a package this large cannot be installed on this machine",
+      });
+    }
+    if (status.success || (cancelled && status.signal === "SIGKILL")) return undefined;
+    const text = (await this.#stderr).trim().split("\n").filter((l) => l !== "").pop();
+    return new ZstdProgramFailed(
+      text ?? `zstd ${status.signal ? `killed by ${status.signal}` : `exited with ${status.code}`}`,
+    );
+  }
+}
+
+/** Pipe capacity asked for (the most an unprivileged process may set by default). */
+const PIPE_BYTES = 1024 * 1024;
+
+/**
+ * A reading end of its own of the output pipe of process `pid` (through
+ * `/proc`), made blocking and as large as allowed, or -1 when there is none
+ * (no `/proc`, or the program has exited already). Read with the C
+ * library's `read`, the output goes straight into shared memory, and the
+ * larger pipe lets the program decompress ahead of the reader.
+ */
+function openOutput(pid: number): number {
+  let fd: number;
+  try {
+    fd = openat(AT_FDCWD, `/proc/${pid}/fd/1`, O.RDONLY | O.NONBLOCK | O.CLOEXEC);
+  } catch {
+    return -1;
+  }
+  try {
+    try {
+      fcntl(fd, F.SETPIPE_SZ, PIPE_BYTES);
+    } catch { /* the default capacity works too, more slowly */ }
+    fcntl(fd, F.SETFL, 0);
+    return fd;
+  } catch {
+    close(fd);
+    return -1;
+  }
+}
+
+function stopChild(child: Deno.ChildProcess): void {
+  try {
+    child.kill("SIGKILL");
+  } catch { /* it has exited */ }
+  child.stdout.cancel().catch(() => {});
+}
