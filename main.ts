@@ -6,13 +6,13 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { COMMANDS, findCommand } from "./lib/cli/commands.ts";
 import { loadConfig } from "./lib/config.ts";
 import { KilnError, UsageError } from "./lib/errors.ts";
 import { Log } from "./lib/log.ts";
 import { TerminalRenderer } from "./lib/cli/render.ts";
 import { runExtension } from "./lib/cli/extension.ts";
+import { FlagError, type FlagSpecs, parseFlags } from "./lib/cli/flags.ts";
 
 /** The hidden sub-command the sandbox helper runs as (SPEC §7 step 1). */
 const SANDBOX_HELPER = "__sandbox-helper";
@@ -31,7 +31,7 @@ const OPTIONS = {
   check: { type: "boolean" },
   "require-signed": { type: "boolean" },
   help: { type: "boolean", short: "h" },
-} as const;
+} as const satisfies FlagSpecs;
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === SANDBOX_HELPER) {
@@ -48,9 +48,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     let parsed;
     try {
-      parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+      parsed = parseFlags(argv, OPTIONS);
     } catch (err) {
-      throw new UsageError((err as Error).message, "run 'kiln help' for the commands and flags");
+      if (!(err instanceof FlagError)) throw err;
+      throw new UsageError(err.message, "run 'kiln help' for the commands and flags");
     }
     const { values, positionals } = parsed;
     const [name = "help", ...args] = positionals;
