@@ -1,6 +1,9 @@
 /**
  * Reading a package archive for installation (SPEC §8.1): the whole archive
  * is decompressed in memory, parsed and checked before anything is written.
+ * Its entries are read as the decompressed bytes arrive (from the `zstd`
+ * program, `lib/archive/arriving.ts`); should the program fail, the archive
+ * is read again with the in-process decoder, whose verdict stands.
  *
  * Refused here: device nodes and fifos, a name listed twice, hard links to
  * anything but an earlier file of the package, and anything under
