@@ -45,6 +45,8 @@ export const F = {
   SETFL: 4,
   /** Set the capacity of a pipe, in bytes. */
   SETPIPE_SZ: 1031,
+  /** The capacity of a pipe, in bytes (fails on anything else). */
+  GETPIPE_SZ: 1032,
 } as const;
 
 /** `chdir(path)`. */

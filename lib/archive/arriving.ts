@@ -157,6 +157,8 @@ class ZstdPipe implements ArrivingBytes {
       return undefined;
     }
     const fd = openOutput(child.pid);
+    // Only this side's own reading end is read: the runtime's is closed, so that it never takes a byte.
+    child.stdout.cancel().catch(() => {});
     if (fd < 0) {
       stopChild(child);
       return undefined;
@@ -199,7 +201,6 @@ class ZstdPipe implements ArrivingBytes {
     close(this.#fd);
     this.#fd = -1;
     if (stop) stopChild(this.#child);
-    else this.#child.stdout.cancel().catch(() => {});
   }
 
   /** Why the bytes are not to be used, if they are not (`cancelled`: a kill by this side is no failure). */
@@ -225,9 +226,10 @@ const PIPE_BYTES = 1024 * 1024;
 /**
  * A reading end of its own of the output pipe of process `pid` (through
  * `/proc`), made blocking and as large as allowed, or -1 when there is none
- * (no `/proc`, or the program has exited already). Read with the C
- * library's `read`, the output goes straight into shared memory, and the
- * larger pipe lets the program decompress ahead of the reader.
+ * (no `/proc`, the program has exited already, or what is there is not a
+ * pipe). Read with the C library's `read`, the output goes straight into
+ * shared memory, and the larger pipe lets the program decompress ahead of
+ * the reader.
  */
 function openOutput(pid: number): number {
   let fd: number;
@@ -239,7 +241,10 @@ function openOutput(pid: number): number {
   try {
     try {
       fcntl(fd, F.SETPIPE_SZ, PIPE_BYTES);
-    } catch { /* the default capacity works too, more slowly */ }
+    } catch {
+      // The default capacity works too, more slowly — if this is a pipe at all.
+      fcntl(fd, F.GETPIPE_SZ, 0);
+    }
     fcntl(fd, F.SETFL, 0);
     return fd;
   } catch {
@@ -252,5 +257,4 @@ function stopChild(child: Deno.ChildProcess): void {
   try {
     child.kill("SIGKILL");
   } catch { /* it has exited */ }
-  child.stdout.cancel().catch(() => {});
 }
