@@ -52,6 +52,11 @@ export interface InstallPlan {
   readonly newDirs: readonly { readonly target: string; readonly staged: string; readonly mode: number }[];
   /** Files written straight into a staged new directory (no rename of their own). */
   readonly direct: readonly { readonly target: string; readonly staged: string; readonly entry: PackageEntry }[];
+  /**
+   * Where runs of files of one directory start in `direct` followed by
+   * `record.files` (so that two threads can share the writing by directory).
+   */
+  readonly runs: readonly number[];
   /** The new database entry. */
   readonly entry: readonly EntryFile[];
   /** The manifest installed (the archive's, with alternatives moved into `choices/`). */
@@ -207,6 +212,10 @@ export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan 
   const written = new Map<string, Map<string, string>>();
   let dir: DirPlan | undefined;
   let dirPath = "";
+  // Where runs of files of one directory start, in `direct` and in `files`.
+  const runs: number[] = [];
+  const fileRuns: number[] = [];
+  let directDir: DirPlan | undefined, filesDir: DirPlan | undefined;
   for (const e of pkg.entries) {
     if (!isPlacedFile(pkg, prefix, e)) continue;
     const path = moved.size > 0 ? moved.get(e.path) ?? e.path : e.path;
@@ -260,8 +269,16 @@ export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan 
       );
     }
     if (dir.staged !== undefined) {
+      if (dir !== directDir) {
+        runs.push(direct.length);
+        directDir = dir;
+      }
       direct.push({ target, staged: `${dir.staged}/${base}`, entry: e });
     } else {
+      if (dir !== filesDir) {
+        fileRuns.push(files.length);
+        filesDir = dir;
+      }
       files.push(target);
       sources.push(e);
     }
@@ -326,6 +343,7 @@ export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan 
     sources,
     newDirs,
     direct,
+    runs: [...runs, ...fileRuns.map((i) => i + direct.length)],
     entry,
     manifest,
     resolved,

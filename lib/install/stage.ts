@@ -75,7 +75,8 @@ export function stageInstall(env: StageEnv, plan: InstallPlan): void {
       paths[j] = hostPath(root, tempName(record.files[i], record.tag, i));
       entries[j++] = sources[i];
     }
-    const helped = env.helper.writeAll(paths, entries, plain, steps, (i) => write(paths[i], entries[i]), progress);
+    const here = (i: number) => write(paths[i], entries[i]);
+    const helped = env.helper.writeAll(paths, entries, plain, steps, here, progress, plan.runs);
     log.debug(`${record.pkg}: ${helped} of ${total} files written by a second thread`);
   } else {
     env.helper?.stop();

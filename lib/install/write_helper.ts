@@ -138,6 +138,8 @@ export class WriteHelper {
    * helper writes exactly as it does: a regular file with
    * `Deno.writeFileSync`, given its mode unless it is `plain`, a link with
    * `Deno.symlinkSync`), `progress` is told how many both have written.
+   * `runs`, when given, are where runs of files of one directory start
+   * (else they are found from the paths).
    * Throws the first error of either thread, once the helper has stopped
    * writing; else returns how many files the helper wrote. The helper is
    * stopped afterwards.
@@ -149,8 +151,10 @@ export class WriteHelper {
     steps: Steps,
     writeHere: (i: number) => void,
     progress: (done: number) => void,
+    runs?: readonly number[],
   ): number {
-    return this.#run(paths, this.#writeMessage(paths, entries, plain), steps, writeHere, progress);
+    const chunks = runs === undefined ? chunksOf(paths) : chunksOfRuns(runs, paths.length);
+    return this.#run(paths, this.#writeMessage(paths, entries, plain, chunks), steps, writeHere, progress);
   }
 
   /**
@@ -237,6 +241,7 @@ export class WriteHelper {
     paths: readonly string[],
     entries: readonly PackageEntry[],
     plain: number,
+    chunks: Int32Array,
   ): HelperMessage | undefined {
     const archive = this.#archive?.buffer;
     if (archive === undefined) return undefined;
@@ -270,9 +275,21 @@ export class WriteHelper {
       sizes,
       modes,
       plain,
-      chunks: chunksOf(paths),
+      chunks,
     };
   }
+}
+
+/** The chunks of `total` items whose runs (of one directory) start at `runs`: each run cut to {@linkcode CHUNK_FILES}. */
+function chunksOfRuns(runs: readonly number[], total: number): Int32Array {
+  const starts: number[] = [];
+  for (let r = 0; r < runs.length; r++) {
+    const end = r + 1 < runs.length ? runs[r + 1] : total;
+    for (let i = runs[r]; i < end; i += CHUNK_FILES) starts.push(i);
+  }
+  if (starts[0] !== 0) starts.unshift(0);
+  if (total > 0) starts.push(total);
+  return Int32Array.from(starts);
 }
 
 /** The chunks of `paths`: start indices of runs of at most {@linkcode CHUNK_FILES} in one directory, then the end. */

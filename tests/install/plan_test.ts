@@ -8,6 +8,9 @@
 import assert from "node:assert/strict";
 import { KilnError } from "../../lib/errors.ts";
 import { installArchives } from "../../lib/install/transaction.ts";
+import { readPackage, releasePackages } from "../../lib/install/package.ts";
+import { planInstall } from "../../lib/install/plan.ts";
+import { OwnerIndex } from "../../lib/db/owners.ts";
 import { tempDir } from "../_helpers/fixtures.ts";
 import {
   diffSnapshots,
@@ -78,4 +81,41 @@ Deno.test("an /etc file saved as FILE.new where the package has its own FILE.new
     return true;
   });
   assert.deepEqual(diffSnapshots(before, snapshot(root, isKilnFile)), []);
+});
+
+Deno.test("the plan says where each directory's run of files starts, new directories' files first", async () => {
+  await using tmp = await tempDir();
+  const root = await linkedRoot(tmp.path);
+  const archive = await makeArchive({
+    name: "spread",
+    files: {
+      "usr/lib/a.so": "a",
+      "usr/lib/b.so": "b",
+      "usr/share/spread/x": "x",
+      "usr/share/spread/y": "y",
+      "usr/share/spread/doc/z": "z",
+    },
+  }, `${tmp.path}/pkgs`);
+  const config = rootConfig(root);
+  const pkg = await readPackage(archive);
+  try {
+    const plan = planInstall(pkg, { paths: config, index: OwnerIndex.load(config), choice: false, tag: "t" });
+    const order = [...plan.direct.map((d) => d.target), ...plan.record.files];
+    const dirOf = (p: string) => p.slice(0, p.lastIndexOf("/"));
+    // Every file whose directory differs from the one before starts a run, and only those.
+    const starts = order.flatMap((p, i) => (i === 0 || dirOf(order[i - 1]) !== dirOf(p) ? [i] : []));
+    assert.deepEqual(plan.runs, starts);
+    assert.deepEqual(order.slice(0, 3).map(dirOf).sort(), [
+      "/usr/share/spread",
+      "/usr/share/spread",
+      "/usr/share/spread/doc",
+    ]);
+    assert.deepEqual(
+      plan.record.files.map(dirOf),
+      ["/usr/lib", "/usr/lib"],
+      "files of an existing directory are renamed",
+    );
+  } finally {
+    releasePackages([pkg]);
+  }
 });

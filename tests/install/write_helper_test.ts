@@ -127,11 +127,20 @@ function writeJobs(
   plain: number,
   steps: Steps,
   before: (i: number) => void = () => {},
+  runs?: readonly number[],
 ): number {
-  return helper.writeAll(jobs.map((j) => j.path), jobs.map((j) => j.entry), plain, steps, (i) => {
-    before(i);
-    writeJob(jobs[i], plain);
-  }, () => {});
+  return helper.writeAll(
+    jobs.map((j) => j.path),
+    jobs.map((j) => j.entry),
+    plain,
+    steps,
+    (i) => {
+      before(i);
+      writeJob(jobs[i], plain);
+    },
+    () => {},
+    runs,
+  );
 }
 
 /** Write one job as staging does. */
@@ -142,23 +151,27 @@ function writeJob(job: WriteJob, plain: number): void {
   else Deno.writeFileSync(job.path, e.body, { mode: e.mode });
 }
 
-for (const frames of [1, 2]) {
+for (const [frames, byRuns] of [[1, false], [2, false], [1, true]] as const) {
   Deno.test({
-    name: `the helper writes the chunks this thread does not get to, as this thread would (${frames} frames)`,
+    name: `the helper writes the chunks this thread does not get to, as this thread would (${frames} frames${
+      byRuns ? ", directories given by the plan" : ""
+    })`,
     ignore: ONE_CPU,
-    fn: () => helperShares(frames),
+    fn: () => helperShares(frames, byRuns),
   });
 }
 
-async function helperShares(frames: number) {
+async function helperShares(frames: number, byRuns: boolean) {
   await using tmp = await tempDir();
   const { archive, tar, byDir } = await sample(tmp.path, frames);
   const helper = WriteHelper.forArchive(tar, HELPER_MIN_FILES);
   assert.ok(helper, "a helper starts for a big archive");
   const out = `${tmp.path}/out`;
   const jobs: WriteJob[] = [];
+  const runs: number[] = [];
   for (const [d, entries] of byDir) {
     Deno.mkdirSync(`${out}/${d}`, { recursive: true });
+    runs.push(jobs.length);
     for (const e of entries) jobs.push({ path: `${out}${e.path}`, entry: e });
   }
   const plain = 0o666 & ~Deno.umask();
@@ -168,7 +181,7 @@ async function helperShares(frames: number) {
   // This thread holds its first file (of the first chunk) until the helper has written the last one.
   const helped = writeJobs(helper, jobs, plain, steps, () => {
     if (here++ === 0) waitFor(() => exists(last), "the helper");
-  });
+  }, byRuns ? runs : undefined);
   assert.ok(helper.stopped, "the helper is stopped after use");
   assert.ok(helped > 0 && here > 0, `the helper wrote ${helped} of ${jobs.length}`);
   assert.equal(helped + here, jobs.length);
