@@ -198,9 +198,10 @@ class ZstdPipe implements ArrivingBytes {
 
   #end(stop = false): void {
     this.done = true;
+    // Killed before its pipe loses its reader, so that it dies of the kill, not of a broken pipe.
+    if (stop) stopChild(this.#child);
     close(this.#fd);
     this.#fd = -1;
-    if (stop) stopChild(this.#child);
   }
 
   /** Why the bytes are not to be used, if they are not (`cancelled`: a kill by this side is no failure). */
@@ -212,7 +213,7 @@ class ZstdPipe implements ArrivingBytes {
         hint: "a package this large cannot be installed on this machine",
       });
     }
-    if (status.success || (cancelled && status.signal === "SIGKILL")) return undefined;
+    if (status.success || (cancelled && (status.signal === "SIGKILL" || status.signal === "SIGPIPE"))) return undefined;
     const text = (await this.#stderr).trim().split("\n").filter((l) => l !== "").pop();
     return new ZstdProgramFailed(
       text ?? `zstd ${status.signal ? `killed by ${status.signal}` : `exited with ${status.code}`}`,
