@@ -32,16 +32,18 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 /**
  * Set `out[name]` for every entry of directory `path` but `.` and `..`:
  * `kinds[type]` for its `d_type` (see {@linkcode DT}), or `unknown(name)`
- * where the file system does not say. Names that are not UTF-8 are passed
- * over, as `Deno.readDirSync` does. Returns false when the directory cannot
- * be read (`out` may then hold some of its entries), `undefined` when the C
- * library is not available.
+ * where the file system does not say. Entries whose `d_type` is `skip` are
+ * passed over unread (their names are not even decoded). Names that are not
+ * UTF-8 are passed over, as `Deno.readDirSync` does. Returns false when the
+ * directory cannot be read (`out` may then hold some of its entries),
+ * `undefined` when the C library is not available.
  */
 export function readDirectory<T>(
   path: string,
   out: Map<string, T>,
   kinds: readonly T[],
   unknown: (name: string) => T,
+  skip = -1,
 ): boolean | undefined {
   if (lib === undefined) {
     try {
@@ -63,9 +65,12 @@ export function readDirectory<T>(
       const n = Number(lib.getdents64(fd, buf, BigInt(buf.length)));
       if (n < 0) return false;
       if (n === 0) return true;
-      const text = bytewise.decode(buf.subarray(0, n));
+      let text: string | undefined;
       // struct linux_dirent64: d_ino (8 bytes), d_off (8), d_reclen (2), d_type (1), d_name (NUL-terminated).
       for (let off = 0; off < n; off += buf[off + 16] | (buf[off + 17] << 8)) {
+        const type = buf[off + 18];
+        if (type === skip) continue;
+        text ??= bytewise.decode(buf.subarray(0, n));
         let end = off + 19;
         let high = 0;
         for (; buf[end] !== 0; end++) high |= buf[end];
@@ -78,7 +83,6 @@ export function readDirectory<T>(
             continue;
           }
         }
-        const type = buf[off + 18];
         out.set(name, type === DT.UNKNOWN ? unknown(name) : kinds[type]);
       }
     }

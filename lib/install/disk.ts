@@ -6,6 +6,7 @@
  */
 
 import { DT, readDirectory } from "../../ffi/dir.ts";
+import { isDirectory } from "../fs_queries.ts";
 
 /** Kinds of things found on disk. */
 export type DiskKind = "missing" | "directory" | "file" | "symlink";
@@ -41,6 +42,29 @@ export class DiskView {
     const slash = path.lastIndexOf("/");
     this.#listing(slash === 0 ? "/" : path.slice(0, slash)).set(path.slice(slash + 1), "directory");
   }
+}
+
+/**
+ * What the host directory `dir` holds that is not a regular file, by name
+ * (a name not there is a regular file, or nothing), or `undefined` when the
+ * directory cannot be read. Read as {@linkcode DiskView} reads, but regular
+ * files — nearly all of a package — are passed over unread: for a removal,
+ * which deletes a manifest's files whether they are there or not and needs
+ * to know only which are links or directories.
+ */
+export function nonRegularEntries(dir: string): Map<string, DiskKind> | undefined {
+  const list = new Map<string, DiskKind>();
+  const read = readDirectory(dir, list, KINDS, (name) => kindOf(`${dir}/${name}`), DT.REG);
+  if (read === true) {
+    for (const [name, kind] of list) if (kind === "file") list.delete(name);
+    return list;
+  }
+  if (read === false) return undefined;
+  // Without the C library.
+  readKinds(dir, list);
+  if (list.size === 0 && !isDirectory(dir)) return undefined;
+  for (const [name, kind] of list) if (kind === "file") list.delete(name);
+  return list;
 }
 
 /** {@linkcode DiskKind} by `d_type`. */

@@ -13,13 +13,13 @@ import type { Config } from "../config.ts";
 import type { Log } from "../log.ts";
 import { KilnError } from "../errors.ts";
 import { isInstalled } from "../db/installed.ts";
-import { isEtcFile, pairEtcsums, readEtcsums } from "../db/etcsums.ts";
+import { pairEtcsums, readEtcsums } from "../db/etcsums.ts";
 import { DB_PATH, isDirectoryLine, readManifest } from "../db/manifest.ts";
 import { reverseByteOrder } from "../db/order.ts";
 import { OwnerIndex } from "../db/owners.ts";
 import { runtimeDepends } from "../db/queries.ts";
 import { RootResolver } from "../db/resolve.ts";
-import { type DiskKind, DiskView } from "./disk.ts";
+import { type DiskKind, DiskView, nonRegularEntries } from "./disk.ts";
 import { unchanged } from "./etc.ts";
 import { runHookSync } from "../hooks.ts";
 import { runPackageScript } from "./scripts.ts";
@@ -35,6 +35,22 @@ export interface RemovePlan {
   readonly record: RemoveRecord;
   /** `/etc` files kept because the user changed them. */
   readonly etcKept: readonly string[];
+}
+
+/** What a removal learns once per directory of the manifest. */
+interface DirFacts {
+  /** Where the directory resolves (`""` for `/`). */
+  readonly resolved: string;
+  /** Whether it resolves to itself: a file's resolved path is then its manifest line. */
+  readonly unmoved: boolean;
+  /** Whether another package owns a path below it (if not, its files need no look-up each). */
+  readonly shared: boolean;
+  /** Whether the directory can be read at all (if not, none of its files is there to delete). */
+  readonly there: boolean;
+  /** In `/etc`, whose files are deleted only when there and unchanged: what is on disk, by name. */
+  readonly etc?: ReadonlyMap<string, DiskKind>;
+  /** Names of the links in it that lead to a directory: they go only once they dangle. */
+  readonly dirLinks?: ReadonlySet<string>;
 }
 
 /** Plan the removal of installed package `name` (whose manifest is `manifest`, when already read). */
@@ -53,12 +69,33 @@ export function planRemove(
   const removeDirs: string[] = [];
   const removeDirLinks: string[] = [];
   const etcKept: string[] = [];
-  // What depends only on a file's directory is learnt once per directory: where it resolves, whether any
-  // other package owns a path below it (if not, its files need no look-up each), and what is on disk there.
-  const dirs = new Map<
-    string,
-    { resolved: string; unmoved: boolean; shared: boolean; onDisk: ReadonlyMap<string, DiskKind> }
-  >();
+  const dirs = new Map<string, DirFacts>();
+  // Outside `/etc` only what is not a regular file is read from disk (a file that is missing is simply not
+  // there to delete), and of that only the links to directories matter.
+  const learn = (dirPath: string): DirFacts => {
+    const resolved = resolver.resolveDir(dirPath || "/");
+    const under = resolved === "/" ? "" : resolved;
+    const hostDir = config.root === "/" ? resolved : config.root + under;
+    const facts = {
+      resolved: under,
+      unmoved: under === dirPath,
+      shared: index.hasPathsUnder(`${under}/`, name),
+    };
+    if (dirPath === "/etc" || dirPath.startsWith("/etc/")) {
+      const etc = disk.entries(hostDir);
+      return { ...facts, there: etc.size > 0, etc };
+    }
+    const special = nonRegularEntries(hostDir);
+    let dirLinks: Set<string> | undefined;
+    for (const [base, kind] of special ?? []) {
+      if (kind === "symlink" && isDirectory(host(resolver.resolveDir(`${under}/${base}`)))) {
+        (dirLinks ??= new Set()).add(base);
+      }
+    }
+    return { ...facts, there: special !== undefined, dirLinks };
+  };
+  let dir: DirFacts | undefined;
+  let dirPath = "";
   for (const line of manifest) {
     if (line.startsWith(entryPrefix)) continue;
     if (isDirectoryLine(line)) {
@@ -67,27 +104,22 @@ export function planRemove(
       continue;
     }
     const slash = line.lastIndexOf("/");
-    const parent = slash <= 0 ? "/" : line.slice(0, slash);
-    let dir = dirs.get(parent);
-    if (dir === undefined) {
-      const resolved = resolver.resolveDir(parent);
-      const under = resolved === "/" ? "" : resolved;
-      dir = {
-        resolved: under,
-        // Where the directory resolves to itself, a file's resolved path is its manifest line.
-        unmoved: slash >= 0 && under === line.slice(0, slash),
-        shared: index.hasPathsUnder(`${under}/`, name),
-        onDisk: disk.entries(config.root === "/" ? resolved : config.root + under),
-      };
-      dirs.set(parent, dir);
+    // A manifest lists a directory's files one after another: most are in the directory of the line before.
+    if (dir === undefined || slash !== dirPath.length || !line.startsWith(dirPath)) {
+      dirPath = line.slice(0, Math.max(slash, 0));
+      dir = dirs.get(dirPath);
+      if (dir === undefined) dirs.set(dirPath, dir = learn(dirPath));
     }
-    const base = line.slice(slash + 1);
-    const r = dir.unmoved ? line : `${dir.resolved}/${base}`;
+    if (!dir.there) continue;
+    const r = dir.unmoved ? line : `${dir.resolved}${line.slice(slash)}`;
     if (dir.shared && index.owners(r).some((o) => o !== name)) continue;
-    const kind = dir.onDisk.get(base) ?? "missing";
-    if (kind === "missing") continue;
-    if (isEtcFile(line) && !unchanged(host(r), sums.get(line))) etcKept.push(line);
-    else if (kind === "symlink" && isDirectory(host(resolver.resolveDir(r)))) removeDirLinks.push(r);
+    if (dir.etc !== undefined) {
+      const kind = dir.etc.get(line.slice(slash + 1));
+      if (kind === undefined) continue;
+      if (!unchanged(host(r), sums.get(line))) etcKept.push(line);
+      else if (kind === "symlink" && isDirectory(host(resolver.resolveDir(r)))) removeDirLinks.push(r);
+      else removeFiles.push(r);
+    } else if (dir.dirLinks?.has(line.slice(slash + 1))) removeDirLinks.push(r);
     else removeFiles.push(r);
   }
   removeDirs.sort(reverseByteOrder);
