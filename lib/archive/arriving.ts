@@ -20,7 +20,6 @@
  * @module
  */
 
-import { KilnError } from "../errors.ts";
 import { decompress, detectCompression } from "./compress.ts";
 import { AT_FDCWD, close, F, fcntl, O, openat, read } from "../../ffi/fs.ts";
 
@@ -38,16 +37,15 @@ export interface ArrivingBytes {
   more(): void;
   /**
    * Wait for the rest and the decoder's verdict: the whole decompressed
-   * archive. Throws {@linkcode ZstdProgramFailed} when the program failed,
-   * or a {@linkcode KilnError}.
+   * archive. Throws {@linkcode ZstdProgramFailed} when the program failed
+   * (or its output outgrew the room reserved for it).
    */
   finish(): Promise<Uint8Array>;
   /**
-   * Stop early (the reader found a fault). Returns what went wrong on the
-   * decoder's side, if anything — a {@linkcode ZstdProgramFailed}, or a
-   * {@linkcode KilnError} — which explains the fault better.
+   * Stop early (the reader found a fault). Returns the
+   * {@linkcode ZstdProgramFailed} of a program that had failed by itself.
    */
-  cancel(): Promise<Error | undefined>;
+  cancel(): Promise<ZstdProgramFailed | undefined>;
 }
 
 /**
@@ -63,17 +61,19 @@ export const ZSTD_PROGRAM = "zstd";
 
 /**
  * The decompressed bytes of the archive `file`; `name` names it in errors.
- * `program` is the zstd program to run (`false`: decompress in-process).
- * Throws the file system's error when the file cannot be read, and a
- * {@linkcode KilnError} when it does not decompress.
+ * `program` is the zstd program to run (`false`: decompress in-process);
+ * `room` the most its output may take (default: the machine's memory, at
+ * most 16 GiB). Throws the file system's error when the file cannot be
+ * read, and a `KilnError` when it does not decompress.
  */
 export async function arrivingBytes(
   file: string,
   name: string,
   program: string | false = ZSTD_PROGRAM,
+  room: number = maxBytes(),
 ): Promise<ArrivingBytes> {
   if (program !== false && detectCompression(readHead(file)) === "zst") {
-    const piped = ZstdPipe.start(program, file, name);
+    const piped = ZstdPipe.start(program, file, name, room);
     if (piped !== undefined) return piped;
   }
   return whole(await decompress(await Deno.readFile(file), name));
@@ -92,8 +92,8 @@ function readHead(file: string): Uint8Array {
 const GROW_BYTES = 16 * 1024 * 1024;
 
 /**
- * The most a package may decompress to in the shared buffer: its address
- * space is reserved up front, and the whole archive is held in memory.
+ * The most a package may decompress to in the shared buffer (its address
+ * space is reserved up front); a bigger one is read in-process.
  */
 function maxBytes(): number {
   const most = 16 * 1024 ** 3;
@@ -142,11 +142,11 @@ class ZstdPipe implements ArrivingBytes {
   }
 
   /** Start `program` on `file`, or `undefined` when it cannot be run or its output cannot be read here. */
-  static start(program: string, file: string, name: string): ZstdPipe | undefined {
+  static start(program: string, file: string, name: string, room: number): ZstdPipe | undefined {
     let buffer: SharedArrayBuffer;
     let child: Deno.ChildProcess;
     try {
-      buffer = new SharedArrayBuffer(0, { maxByteLength: maxBytes() });
+      buffer = new SharedArrayBuffer(0, { maxByteLength: room });
       child = new Deno.Command(program, {
         args: ["-dcq", "--", file],
         stdin: "null",
@@ -171,9 +171,10 @@ class ZstdPipe implements ArrivingBytes {
     const buffer = this.#buffer;
     if (this.length === buffer.byteLength) {
       if (buffer.byteLength === buffer.maxByteLength) {
-        // Too big to hold in memory: the program is stopped; finish() says so.
-        this.#tooBig = true;
-        this.#end(true);
+        // Full: either the end has come, or more than the room reserved (the program is stopped; finish() says so).
+        const more = read(this.#fd, new Uint8Array(1));
+        this.#tooBig = more > 0;
+        this.#end(this.#tooBig);
         return;
       }
       buffer.grow(Math.min(buffer.maxByteLength, buffer.byteLength + GROW_BYTES));
@@ -191,7 +192,7 @@ class ZstdPipe implements ArrivingBytes {
     return this.bytes.subarray(0, this.length);
   }
 
-  async cancel(): Promise<Error | undefined> {
+  async cancel(): Promise<ZstdProgramFailed | undefined> {
     if (!this.done) this.#end(true);
     return await this.#verdict(true);
   }
@@ -205,13 +206,11 @@ class ZstdPipe implements ArrivingBytes {
   }
 
   /** Why the bytes are not to be used, if they are not (`cancelled`: a kill by this side is no failure). */
-  async #verdict(cancelled = false): Promise<Error | undefined> {
+  async #verdict(cancelled = false): Promise<ZstdProgramFailed | undefined> {
     const status = await this.#child.status;
     if (this.#tooBig) {
       const most = `${Math.round(this.#buffer.maxByteLength / 1024 ** 2)} MiB`;
-      return new KilnError(`${this.#name}: decompresses to more than ${most}, too much to hold in memory`, {
-        hint: "a package this large cannot be installed on this machine",
-      });
+      return new ZstdProgramFailed(`${this.#name} decompresses to more than the ${most} reserved for it`);
     }
     if (status.success || (cancelled && (status.signal === "SIGKILL" || status.signal === "SIGPIPE"))) return undefined;
     const text = (await this.#stderr).trim().split("\n").filter((l) => l !== "").pop();

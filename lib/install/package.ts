@@ -164,8 +164,7 @@ async function readArchive(file: string, program: string | false): Promise<Packa
     tar = await arriving.finish();
   } catch (err) {
     const failure = await arriving.cancel();
-    if (failure instanceof KilnError) throw refuse(file, failure.message, failure.hint);
-    if (arriving.byProgram) throw new ZstdProgramFailed((failure ?? err as Error).message);
+    if (arriving.byProgram) throw failure ?? new ZstdProgramFailed((err as Error).message);
     if (err instanceof KilnError && !err.message.startsWith(file)) throw refuse(file, err.message, err.hint);
     throw err;
   }

@@ -129,3 +129,15 @@ Deno.test("zstd through the program: stopping early stops it, and says whether t
     assert.ok(await cut.cancel() instanceof ZstdProgramFailed);
   });
 });
+
+Deno.test("output beyond the room reserved stops the program: the caller reads in-process instead", async () => {
+  await withTempDir(async (dir) => {
+    const data = sample(4 * 1024 * 1024);
+    const file = await zstdFile(dir, data);
+    await assert.rejects(async () => {
+      await readAll(await arrivingBytes(file, "data.zst", ZSTD_PROGRAM, 1024 * 1024));
+    }, (err) => err instanceof ZstdProgramFailed && /more than the 1 MiB reserved/.test(err.message));
+    const [bytes] = await readAll(await arrivingBytes(file, "data.zst", ZSTD_PROGRAM, data.length));
+    assert.deepEqual(bytes, data, "room for exactly the data is enough");
+  });
+});
