@@ -76,6 +76,7 @@ const SYSCALLS: Record<string, Record<string, number>> = {
     geteuid: 107,
     capget: 125,
     capset: 126,
+    statfs: 137,
     pivot_root: 155,
     prctl: 157,
     mount: 165,
@@ -93,6 +94,7 @@ const SYSCALLS: Record<string, Record<string, number>> = {
   aarch64: {
     dup3: 24,
     fcntl: 25,
+    statfs: 43,
     mkdirat: 34,
     symlinkat: 36,
     linkat: 37,

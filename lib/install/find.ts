@@ -18,6 +18,7 @@ import { readVersion } from "../recipe/version.ts";
 import { Repositories } from "../repo/repositories.ts";
 import { type PackageArchive, readPackage, releasePackages } from "./package.ts";
 import { orderByDepends } from "./batch.ts";
+import { helperThreshold } from "./write_helper.ts";
 
 /** Extensions of package archives, in kiln's order of preference after `KISS_COMPRESS`. */
 export const ARCHIVE_EXTENSIONS = ["zst", "gz", "xz", "bz2", "lz", "lzma"] as const;
@@ -120,7 +121,7 @@ export async function dependencyClosure(
       });
     }
     log.debug(`reading ${file}`);
-    const pkg = await readPackage(file);
+    const pkg = await readPackage(file, helperThreshold(config.root));
     chosen.set(name, pkg);
     for (const d of pkg.depends) if (!d.make) await add(d.name, name);
   };

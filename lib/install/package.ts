@@ -22,7 +22,7 @@ import { type ArrivingBytes, arrivingBytes, ZSTD_PROGRAM, ZstdProgramFailed } fr
 import { MORE, TarCursor } from "../archive/tar.ts";
 import { DB_PATH } from "../db/manifest.ts";
 import { checkContents } from "./validate.ts";
-import { WriteHelper } from "./write_helper.ts";
+import { HELPER_MIN_FILES, WriteHelper } from "./write_helper.ts";
 
 /** One entry of a package, by its manifest path (`/usr/bin/x`, directories `/usr/bin/`). */
 export interface PackageEntry {
@@ -82,20 +82,25 @@ export function nameFromFile(file: string): string | undefined {
 const DB_AREA = "/var/db/kiss/";
 const DB_PARENTS = new Set(["/var/", "/var/db/", DB_AREA, `${DB_PATH}/`]);
 
-/** Read, decompress, parse and check the package archive `file`. Throws {@linkcode KilnError} when refused. */
-export async function readPackage(file: string): Promise<PackageArchive> {
+/**
+ * Read, decompress, parse and check the package archive `file`; a package
+ * of `helperFrom` files or more gets a second thread to write with (see
+ * `helperThreshold` of `write_helper.ts`). Throws {@linkcode KilnError} when
+ * refused.
+ */
+export async function readPackage(file: string, helperFrom = HELPER_MIN_FILES): Promise<PackageArchive> {
   try {
-    return await readArchive(file, ZSTD_PROGRAM);
+    return await readArchive(file, ZSTD_PROGRAM, helperFrom);
   } catch (err) {
     // The zstd program only makes reading faster: whatever failed while it decompressed is read again
     // in-process, which says whether the archive is damaged (or refused) in its own words.
-    if (err instanceof ZstdProgramFailed) return await readArchive(file, false);
+    if (err instanceof ZstdProgramFailed) return await readArchive(file, false, helperFrom);
     throw err;
   }
 }
 
 /** {@linkcode readPackage}, decompressing zstd with `program` (`false`: in-process). */
-async function readArchive(file: string, program: string | false): Promise<PackageArchive> {
+async function readArchive(file: string, program: string | false, helperFrom: number): Promise<PackageArchive> {
   const base = file.slice(file.lastIndexOf("/") + 1);
   let arriving: ArrivingBytes;
   try {
@@ -170,7 +175,7 @@ async function readArchive(file: string, program: string | false): Promise<Packa
   }
 
   // A big package gets a second thread to write files with, which starts while the checks and planning run.
-  const helper = WriteHelper.forArchive(tar, entries.length);
+  const helper = WriteHelper.forArchive(tar, entries.length, helperFrom);
 
   try {
     return { file, ...checkPackage(file, dbNames, byPath), entries, size, helper };

@@ -20,7 +20,7 @@ import type { EntryFile, InstallPlan } from "./plan.ts";
 import type { PackageEntry } from "./package.ts";
 import { hostPath, stagedEntry } from "./replay.ts";
 import type { Steps } from "./steps.ts";
-import { HELPER_MIN_FILES, type WriteHelper } from "./write_helper.ts";
+import type { WriteHelper } from "./write_helper.ts";
 
 /** What staging needs. */
 export interface StageEnv {
@@ -63,7 +63,7 @@ export function stageInstall(env: StageEnv, plan: InstallPlan): void {
     else Deno.writeFileSync(path, e.body, { mode: e.mode });
     steps.step();
   };
-  if (env.helper !== undefined && total >= HELPER_MIN_FILES) {
+  if (env.helper !== undefined && !env.helper.stopped) {
     const paths: string[] = new Array(total);
     const entries: PackageEntry[] = new Array(total);
     let j = 0;

@@ -22,15 +22,17 @@ import { choiceName, type InstallPlan, planInstall } from "./plan.ts";
 import { completeInstall, hostPath, removeEmptyDir, removeLeftovers, rollbackInstall } from "./replay.ts";
 import { type Session, withSession } from "./session.ts";
 import { stageInstall } from "./stage.ts";
+import { helperThreshold } from "./write_helper.ts";
 import { isDirectory } from "../fs_queries.ts";
 
-/** Read and check every archive (nothing is written). */
-export async function readPackages(archives: readonly string[], log: Log): Promise<PackageArchive[]> {
+/** Read and check every archive (nothing is written), for installing on `root`. */
+export async function readPackages(archives: readonly string[], log: Log, root: string): Promise<PackageArchive[]> {
   const pkgs: PackageArchive[] = [];
+  const helperFrom = helperThreshold(root);
   try {
     for (const file of archives) {
       log.debug(`reading ${file}`);
-      pkgs.push(await readPackage(file));
+      pkgs.push(await readPackage(file, helperFrom));
     }
     return orderByDepends(pkgs);
   } catch (err) {
@@ -45,7 +47,7 @@ export async function readPackages(archives: readonly string[], log: Log): Promi
  */
 export async function installArchives(config: Config, archives: string[], log: Log): Promise<void> {
   if (archives.length === 0) return;
-  await installRead(config, await readPackages(archives, log), log);
+  await installRead(config, await readPackages(archives, log, config.root), log);
 }
 
 /**

@@ -24,7 +24,7 @@
  * @module
  */
 
-import { AT_FDCWD } from "../../ffi/fs.ts";
+import { AT_FDCWD, fileSystemType, MEMORY_FILE_SYSTEMS } from "../../ffi/fs.ts";
 import { AT_REMOVEDIR, deletionAddresses, DIRECTORY_FLAGS } from "../../ffi/unlink.ts";
 import { ERROR_BYTES, HEADER_BYTES, helperSource, SLOT, STATE } from "./helper_thread.ts";
 import type { PackageEntry } from "./package.ts";
@@ -34,11 +34,24 @@ import type { Steps } from "./steps.ts";
 const CHUNK_FILES = 128;
 
 /**
- * Packages of fewer files than this are written by one thread: starting a
- * worker costs this thread about 20 ms, which two threads win back only
- * from a few thousand files on.
+ * Packages of fewer files than this are written (or deleted) by one thread:
+ * starting a worker costs this thread about 12–20 ms, which two threads win
+ * back, in memory (tmpfs), only from a few thousand files on.
  */
 export const HELPER_MIN_FILES = 4000;
+/**
+ * The same for writing to a file system on a disk, where creating a file
+ * costs from a few times to a hundred times more (ext4 on an NVMe disk: some
+ * 15 µs; on a slow disk, SD card or USB stick, far more): two threads win
+ * from about a thousand files on.
+ */
+export const HELPER_MIN_FILES_ON_DISK = 1000;
+
+/** From how many files on a package are best written by two threads into `root` (by its file system). */
+export function helperThreshold(root: string): number {
+  const type = fileSystemType(root);
+  return type === undefined || MEMORY_FILE_SYSTEMS.has(type) ? HELPER_MIN_FILES : HELPER_MIN_FILES_ON_DISK;
+}
 /**
  * A helper given no work this long after it starts ends by itself (so that
  * one nobody stopped lets the process exit); the files are then all written
@@ -80,12 +93,12 @@ export class WriteHelper {
   /**
    * Start a helper for a package of `files` files whose decompressed
    * archive is `archive` — unless another helper is running (one at a
-   * time), the machine has one processor, the package is too small to be
-   * worth one, or the archive is not in shared memory (only zstd is
-   * decompressed there).
+   * time), the machine has one processor, the package has fewer than
+   * `threshold` files (see {@linkcode helperThreshold}), or the archive is
+   * not in shared memory (only zstd is decompressed there).
    */
-  static forArchive(archive: Uint8Array, files: number): WriteHelper | undefined {
-    if (files < HELPER_MIN_FILES || !(archive.buffer instanceof SharedArrayBuffer)) return undefined;
+  static forArchive(archive: Uint8Array, files: number, threshold = HELPER_MIN_FILES): WriteHelper | undefined {
+    if (files < threshold || !(archive.buffer instanceof SharedArrayBuffer)) return undefined;
     return WriteHelper.#start(archive);
   }
 

@@ -14,7 +14,13 @@ import { removePackages } from "../../lib/install/remove.ts";
 import { removeFile } from "../../lib/install/replay.ts";
 import { installArchives } from "../../lib/install/transaction.ts";
 import type { PackageEntry } from "../../lib/install/package.ts";
-import { HELPER_MIN_FILES, WriteHelper } from "../../lib/install/write_helper.ts";
+import {
+  HELPER_MIN_FILES,
+  HELPER_MIN_FILES_ON_DISK,
+  helperThreshold,
+  WriteHelper,
+} from "../../lib/install/write_helper.ts";
+import { fileSystemType } from "../../ffi/fs.ts";
 import { run } from "../_helpers/archive.ts";
 import { bigArchive } from "../_helpers/bigpackage.ts";
 import { baseEnv, PROJECT_DIR } from "../_helpers/cli.ts";
@@ -362,4 +368,19 @@ Deno.test({
     assert.deepEqual(await Deno.readFile(`${tmp.path}/out/${i}`), entries[i].body, `file ${i} holds its own bytes`);
   }
   assert.equal([...Deno.readDirSync(`${tmp.path}/out`)].length, 100, "nothing after it was written");
+});
+
+Deno.test("two threads write from a thousand files on a disk's file system, from four thousand in memory", async () => {
+  await using tmp = await tempDir();
+  for (const path of ["/dev/shm", tmp.path, PROJECT_DIR]) {
+    if (!exists(path)) continue;
+    // The file system's type as stat(1) tells it, against kiln's own statfs.
+    const told = (await run("stat", ["-f", "-c", "%t", path])).stdout;
+    const type = parseInt(new TextDecoder().decode(told).trim(), 16);
+    assert.equal(fileSystemType(path), type, path);
+    const inMemory = type === 0x01021994 || type === 0x858458f6;
+    assert.equal(helperThreshold(path), inMemory ? HELPER_MIN_FILES : HELPER_MIN_FILES_ON_DISK, path);
+  }
+  assert.equal(fileSystemType(`${tmp.path}/missing`), undefined);
+  assert.equal(helperThreshold(`${tmp.path}/missing`), HELPER_MIN_FILES, "unknown: as in memory (fewest threads)");
 });
