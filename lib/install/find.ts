@@ -121,7 +121,7 @@ export async function dependencyClosure(
       });
     }
     log.debug(`reading ${file}`);
-    const pkg = await readPackage(file, helperThreshold(config.root));
+    const pkg = await readPackage(file, helperThreshold(config.root), log);
     chosen.set(name, pkg);
     for (const d of pkg.depends) if (!d.make) await add(d.name, name);
   };

@@ -17,6 +17,7 @@
  */
 
 import type { Dependency } from "../recipe/types.ts";
+import type { Log } from "../log.ts";
 import { KilnError } from "../errors.ts";
 import { type ArrivingBytes, arrivingBytes, ZSTD_PROGRAM, ZstdProgramFailed } from "../archive/arriving.ts";
 import { MORE, TarCursor } from "../archive/tar.ts";
@@ -86,16 +87,17 @@ const DB_PARENTS = new Set(["/var/", "/var/db/", DB_AREA, `${DB_PATH}/`]);
  * Read, decompress, parse and check the package archive `file`; a package
  * of `helperFrom` files or more gets a second thread to write with (see
  * `helperThreshold` of `write_helper.ts`). Throws {@linkcode KilnError} when
- * refused.
+ * refused. `log` hears (as debug lines) why an archive was read again.
  */
-export async function readPackage(file: string, helperFrom = HELPER_MIN_FILES): Promise<PackageArchive> {
+export async function readPackage(file: string, helperFrom = HELPER_MIN_FILES, log?: Log): Promise<PackageArchive> {
   try {
     return await readArchive(file, ZSTD_PROGRAM, helperFrom);
   } catch (err) {
     // The zstd program only makes reading faster: whatever failed while it decompressed is read again
     // in-process, which says whether the archive is damaged (or refused) in its own words.
-    if (err instanceof ZstdProgramFailed) return await readArchive(file, false, helperFrom);
-    throw err;
+    if (!(err instanceof ZstdProgramFailed)) throw err;
+    log?.debug(`${file}: reading it with the ${ZSTD_PROGRAM} program failed (${err.message}); reading it in-process`);
+    return await readArchive(file, false, helperFrom);
   }
 }
 

@@ -32,7 +32,7 @@ export async function readPackages(archives: readonly string[], log: Log, root: 
   try {
     for (const file of archives) {
       log.debug(`reading ${file}`);
-      pkgs.push(await readPackage(file, helperFrom));
+      pkgs.push(await readPackage(file, helperFrom, log));
     }
     return orderByDepends(pkgs);
   } catch (err) {

@@ -129,7 +129,11 @@ Deno.test("zstd packages install the same with a zstd program that misbehaves, o
   const { root, cache, env } = await world(tmp.path);
   const archive = `${cache}/bin/lib@1.0-1.tar.zst`;
   // A `zstd` that writes garbage and succeeds, one that fails, and a PATH with no zstd at all (deno only).
-  const bins = { garbage: "head -c 5000 /dev/urandom", fails: "echo 'zstd: broken' >&2; exit 1" };
+  // (Each waits a little first, so that kiln is reading its output when it misbehaves.)
+  const bins = {
+    garbage: "sleep 0.2; head -c 5000 /dev/urandom",
+    fails: "sleep 0.2; echo 'zstd: broken' >&2; exit 1",
+  };
   const denoDir = Deno.execPath().slice(0, Deno.execPath().lastIndexOf("/"));
   const paths: Record<string, string> = { none: `${tmp.path}/empty:${denoDir}` };
   Deno.mkdirSync(`${tmp.path}/empty`);
@@ -139,8 +143,9 @@ Deno.test("zstd packages install the same with a zstd program that misbehaves, o
     paths[name] = `${tmp.path}/${name}:${Deno.env.get("PATH")}`;
   }
   for (const [name, path] of Object.entries(paths)) {
-    const out = await runKiln(["install", archive], { env: { ...env, PATH: path } });
+    const out = await runKiln(["-v", "install", archive], { env: { ...env, PATH: path } });
     assert.equal(out.code, 0, `${name}: ${describe(out)}`);
+    if (name !== "none") assert.match(out.stderr, /\[DEBUG\] .*zstd program failed .*reading it in-process/, name);
     assert.equal(Deno.readTextFileSync(`${root}/usr/lib/liblib.so`), "l", name);
     const gone = await runKiln(["remove", "lib"], { env: { ...env, PATH: path } });
     assert.equal(gone.code, 0, `${name}: ${describe(gone)}`);
