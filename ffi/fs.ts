@@ -1,7 +1,8 @@
 /**
  * File and descriptor calls (`openat`, `openat2`, `linkat`, `mkdirat`,
- * `symlinkat`, `close`, `close_range`, `dup2`, `fcntl`, `write`, `chdir`).
- * Each throws {@linkcode SyscallError} on failure.
+ * `symlinkat`, `close`, `close_range`, `dup2`, `fcntl`, `read`, `write`,
+ * `chdir`, `statfs`, `flock`). Each throws {@linkcode SyscallError} on
+ * failure, unless it says otherwise.
  *
  * @module
  */
@@ -166,4 +167,24 @@ export function fileSystemType(path: string): number | undefined {
     return undefined;
   }
   return Number(BigInt.asUintN(32, buf[0]));
+}
+
+/** `flock` operations. */
+export const LOCK = { EX: 2, NB: 4, UN: 8 } as const;
+
+/**
+ * `flock(fd, op)`, retrying on EINTR. With `LOCK.NB` in `op`, returns false
+ * when another open file holds a conflicting lock; otherwise true once held.
+ */
+export function flock(fd: number, op: number): boolean {
+  for (;;) {
+    try {
+      call("flock", [fd, op]);
+      return true;
+    } catch (err) {
+      if (!(err instanceof SyscallError)) throw err;
+      if (err.errno === ERRNO.EAGAIN && (op & LOCK.NB) !== 0) return false;
+      if (err.errno !== ERRNO.EINTR) throw err;
+    }
+  }
 }

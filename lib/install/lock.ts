@@ -9,6 +9,8 @@
 
 import type { Log } from "../log.ts";
 import { KilnError } from "../errors.ts";
+import { AT_FDCWD, close, flock, LOCK, O, openat } from "../../ffi/fs.ts";
+import { ERRNO, SyscallError } from "../../ffi/libc.ts";
 
 /** How long to wait silently before saying that the lock is held. */
 const QUIET_WAIT_MS = 150;
@@ -31,31 +33,61 @@ function lockHolder(ino: number | null): number | undefined {
   return undefined;
 }
 
-/** A held root lock. */
+/** A held root lock: the open lock file, by its descriptor (the C library's `flock`) or Deno's file. */
 export class RootLock {
-  readonly #file: Deno.FsFile;
+  readonly #fd: number;
+  readonly #file: Deno.FsFile | undefined;
 
-  private constructor(file: Deno.FsFile) {
+  private constructor(fd: number, file?: Deno.FsFile) {
+    this.#fd = fd;
     this.#file = file;
   }
 
   /**
    * Take the lock of the database `dbRoot` (created if missing), waiting for
    * another process to release it if need be.
+   *
+   * The lock is tried at once, then for {@linkcode QUIET_WAIT_MS} now and
+   * then, with no timer (the first timer of a process costs it some 7 ms);
+   * only then is the wait announced and the lock waited for.
    */
   static async acquire(dbRoot: string, log: Log): Promise<RootLock> {
     const path = lockFile(dbRoot);
-    let file: Deno.FsFile;
+    let fd: number;
     try {
       Deno.mkdirSync(dbRoot, { recursive: true });
+      fd = openat(AT_FDCWD, path, O.RDWR | O.CREAT | O.CLOEXEC, 0o644);
+    } catch (err) {
+      // Without the C library, Deno's own lock does the same.
+      if (!(err instanceof SyscallError) && !isFileSystemError(err)) return await RootLock.#acquireFile(path, log);
+      throw cannotOpen(path, err);
+    }
+    try {
+      const until = performance.now() + QUIET_WAIT_MS;
+      while (!flock(fd, LOCK.EX | LOCK.NB)) {
+        if (performance.now() >= until) {
+          const holder = lockHolder(Deno.statSync(path).ino);
+          log.info(`waiting for the lock on ${path}${holder ? ` (held by process ${holder})` : ""}`);
+          flock(fd, LOCK.EX);
+          log.info("lock acquired");
+          break;
+        }
+        Atomics.wait(PAUSE, 0, 0, 10);
+      }
+    } catch (err) {
+      close(fd);
+      throw err;
+    }
+    return new RootLock(fd);
+  }
+
+  /** {@linkcode acquire} with Deno's file lock (where the C library cannot be called). */
+  static async #acquireFile(path: string, log: Log): Promise<RootLock> {
+    let file: Deno.FsFile;
+    try {
       file = Deno.openSync(path, { read: true, write: true, create: true });
     } catch (err) {
-      throw new KilnError(`cannot open the lock file ${path}: ${(err as Error).message}`, {
-        hint: err instanceof Deno.errors.PermissionDenied
-          ? "changing a system root needs root: run kiln as root, or use --root on a directory you own"
-          : "check that the root exists and is writable",
-        cause: err,
-      });
+      throw cannotOpen(path, err);
     }
     const locked = file.lock(true);
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -70,15 +102,42 @@ export class RootLock {
       await locked;
       log.info("lock acquired");
     }
-    return new RootLock(file);
+    return new RootLock(-1, file);
   }
 
   /** Release the lock. */
   release(): void {
+    if (this.#file !== undefined) {
+      try {
+        this.#file.unlockSync();
+      } finally {
+        this.#file.close();
+      }
+      return;
+    }
     try {
-      this.#file.unlockSync();
+      flock(this.#fd, LOCK.UN);
     } finally {
-      this.#file.close();
+      close(this.#fd);
     }
   }
+}
+
+/** A buffer to wait on for a pause (nothing ever wakes it). */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+function isFileSystemError(err: unknown): boolean {
+  return err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotFound ||
+    err instanceof Deno.errors.NotADirectory || err instanceof Deno.errors.AlreadyExists;
+}
+
+function cannotOpen(path: string, err: unknown): KilnError {
+  const denied = err instanceof Deno.errors.PermissionDenied ||
+    (err instanceof SyscallError && (err.errno === ERRNO.EACCES || err.errno === ERRNO.EPERM));
+  return new KilnError(`cannot open the lock file ${path}: ${(err as Error).message}`, {
+    hint: denied
+      ? "changing a system root needs root: run kiln as root, or use --root on a directory you own"
+      : "check that the root exists and is writable",
+    cause: err,
+  });
 }
