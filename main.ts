@@ -107,7 +107,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** The status of a program killed by SIGPIPE, which a shell reports for one whose reader went away. */
+const BROKEN_PIPE_STATUS = 141;
+
 function reportError(err: unknown): number {
+  // Standard output closed early (`kiln list | head`): nothing to say, as for a program killed by SIGPIPE.
+  if (err instanceof Deno.errors.BrokenPipe) return BROKEN_PIPE_STATUS;
   const color = Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
   const tag = color ? "\x1b[31m[ERROR]\x1b[0m" : "[ERROR]";
   const debug = !!Deno.env.get("KISS_DEBUG") && Deno.env.get("KISS_DEBUG") !== "0";
