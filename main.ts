@@ -97,7 +97,13 @@ async function main(argv: string[]): Promise<number> {
       reporter: renderer,
       log: new Log(renderer),
       cwd: Deno.cwd(),
-      out: (line) => Deno.stdout.writeSync(encoder.encode(line + "\n")),
+      out: (line) => {
+        try {
+          Deno.stdout.writeSync(encoder.encode(line + "\n"));
+        } catch (err) {
+          throw err instanceof Deno.errors.BrokenPipe ? new OutputClosed() : err;
+        }
+      },
     });
     renderer.close();
     return status ?? 0;
@@ -107,12 +113,15 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Standard output was closed before kiln was done writing to it (`kiln list | head`). */
+class OutputClosed extends Error {}
+
 /** The status of a program killed by SIGPIPE, which a shell reports for one whose reader went away. */
-const BROKEN_PIPE_STATUS = 141;
+const OUTPUT_CLOSED_STATUS = 141;
 
 function reportError(err: unknown): number {
-  // Standard output closed early (`kiln list | head`): nothing to say, as for a program killed by SIGPIPE.
-  if (err instanceof Deno.errors.BrokenPipe) return BROKEN_PIPE_STATUS;
+  // Nothing to say: the reader of the output went away, as when a program is killed by SIGPIPE.
+  if (err instanceof OutputClosed) return OUTPUT_CLOSED_STATUS;
   const color = Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
   const tag = color ? "\x1b[31m[ERROR]\x1b[0m" : "[ERROR]";
   const debug = !!Deno.env.get("KISS_DEBUG") && Deno.env.get("KISS_DEBUG") !== "0";
