@@ -21,8 +21,8 @@ export const ERRNO = {
   EPERM: 1,
   ENOENT: 2,
   EINTR: 4,
-  EAGAIN: 11,
   EBADF: 9,
+  EAGAIN: 11,
   EACCES: 13,
   EBUSY: 16,
   EEXIST: 17,
@@ -160,6 +160,16 @@ export function openLibrary<S extends Deno.ForeignLibraryInterface>(symbols: S):
 
 function libc(): Lib {
   return lib ??= openLibrary(SYMBOLS);
+}
+
+/** Whether the C library can be called here (foreign calls allowed, a C library found). */
+export function haveLibrary(): boolean {
+  try {
+    libc();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Shared UTF-8 encoder. */

@@ -10,7 +10,7 @@
 import type { Log } from "../log.ts";
 import { KilnError } from "../errors.ts";
 import { AT_FDCWD, close, flock, LOCK, O, openat } from "../../ffi/fs.ts";
-import { ERRNO, SyscallError } from "../../ffi/libc.ts";
+import { ERRNO, haveLibrary, SyscallError } from "../../ffi/libc.ts";
 
 /** How long to wait silently before saying that the lock is held. */
 const QUIET_WAIT_MS = 150;
@@ -53,23 +53,19 @@ export class RootLock {
    */
   static async acquire(dbRoot: string, log: Log): Promise<RootLock> {
     const path = lockFile(dbRoot);
+    if (!haveLibrary()) return await RootLock.#acquireFile(dbRoot, path, log);
     let fd: number;
     try {
       Deno.mkdirSync(dbRoot, { recursive: true });
       fd = openat(AT_FDCWD, path, O.RDWR | O.CREAT | O.CLOEXEC, 0o644);
     } catch (err) {
-      // Without the C library, Deno's own lock does the same.
-      if (!(err instanceof SyscallError) && !isFileSystemError(err)) return await RootLock.#acquireFile(path, log);
       throw cannotOpen(path, err);
     }
     try {
       const until = performance.now() + QUIET_WAIT_MS;
       while (!flock(fd, LOCK.EX | LOCK.NB)) {
         if (performance.now() >= until) {
-          const holder = lockHolder(Deno.statSync(path).ino);
-          log.info(`waiting for the lock on ${path}${holder ? ` (held by process ${holder})` : ""}`);
-          flock(fd, LOCK.EX);
-          log.info("lock acquired");
+          await waitAnnounced(path, log, () => flock(fd, LOCK.EX));
           break;
         }
         Atomics.wait(PAUSE, 0, 0, 10);
@@ -82,9 +78,10 @@ export class RootLock {
   }
 
   /** {@linkcode acquire} with Deno's file lock (where the C library cannot be called). */
-  static async #acquireFile(path: string, log: Log): Promise<RootLock> {
+  static async #acquireFile(dbRoot: string, path: string, log: Log): Promise<RootLock> {
     let file: Deno.FsFile;
     try {
+      Deno.mkdirSync(dbRoot, { recursive: true });
       file = Deno.openSync(path, { read: true, write: true, create: true });
     } catch (err) {
       throw cannotOpen(path, err);
@@ -96,12 +93,7 @@ export class RootLock {
       new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(true), QUIET_WAIT_MS)),
     ]);
     clearTimeout(timer);
-    if (waited) {
-      const holder = lockHolder(file.statSync().ino);
-      log.info(`waiting for the lock on ${path}${holder ? ` (held by process ${holder})` : ""}`);
-      await locked;
-      log.info("lock acquired");
-    }
+    if (waited) await waitAnnounced(path, log, () => locked);
     return new RootLock(-1, file);
   }
 
@@ -126,9 +118,12 @@ export class RootLock {
 /** A buffer to wait on for a pause (nothing ever wakes it). */
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
-function isFileSystemError(err: unknown): boolean {
-  return err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotFound ||
-    err instanceof Deno.errors.NotADirectory || err instanceof Deno.errors.AlreadyExists;
+/** Say that the lock of `path` is held, and by whom, then `wait` for it. */
+async function waitAnnounced(path: string, log: Log, wait: () => unknown): Promise<void> {
+  const holder = lockHolder(Deno.statSync(path).ino);
+  log.info(`waiting for the lock on ${path}${holder ? ` (held by process ${holder})` : ""}`);
+  await wait();
+  log.info("lock acquired");
 }
 
 function cannotOpen(path: string, err: unknown): KilnError {
