@@ -154,9 +154,6 @@ export function read(fd: number, buf: Uint8Array): number {
   }
 }
 
-/** `f_type` of `statfs` for file systems held in memory. */
-export const MEMORY_FILE_SYSTEMS: ReadonlySet<number> = new Set([0x01021994, /* tmpfs */ 0x858458f6 /* ramfs */]);
-
 /** `statfs(path)`: the file system type (`f_type`) of `path`, or `undefined` when it cannot be told. */
 export function fileSystemType(path: string): number | undefined {
   // struct statfs is 120 bytes on 64-bit Linux; f_type (a long) comes first.

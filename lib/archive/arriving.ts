@@ -70,10 +70,10 @@ export async function arrivingBytes(
   file: string,
   name: string,
   program: string | false = ZSTD_PROGRAM,
-  room: number = maxBytes(),
+  room?: number,
 ): Promise<ArrivingBytes> {
   if (program !== false && detectCompression(readHead(file)) === "zst") {
-    const piped = ZstdPipe.start(program, file, name, room);
+    const piped = ZstdPipe.start(program, file, name, room ?? maxBytes());
     if (piped !== undefined) return piped;
   }
   return whole(await decompress(await Deno.readFile(file), name));

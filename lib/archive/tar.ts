@@ -64,11 +64,6 @@ export class TarCursor {
     return MORE;
   }
 
-  /** Offset of the next header in the archive. */
-  get position(): number {
-    return this.#pos;
-  }
-
   /**
    * The next entry of the archive in `bytes`, of which the first `length`
    * are there (`final`: no more will come); `null` after the end-of-archive

@@ -55,14 +55,13 @@ export class DiskView {
 export function nonRegularEntries(dir: string): Map<string, DiskKind> | undefined {
   const list = new Map<string, DiskKind>();
   const read = readDirectory(dir, list, KINDS, (name) => kindOf(`${dir}/${name}`), DT.REG);
-  if (read === true) {
-    for (const [name, kind] of list) if (kind === "file") list.delete(name);
-    return list;
-  }
   if (read === false) return undefined;
-  // Without the C library.
-  readKinds(dir, list);
-  if (list.size === 0 && !isDirectory(dir)) return undefined;
+  if (read === undefined) {
+    // Without the C library.
+    readKinds(dir, list);
+    if (list.size === 0 && !isDirectory(dir)) return undefined;
+  }
+  // Kinds the file system does not tell, and other kinds than links and directories, are files here too.
   for (const [name, kind] of list) if (kind === "file") list.delete(name);
   return list;
 }

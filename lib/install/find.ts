@@ -112,6 +112,7 @@ export async function dependencyClosure(
   log: Log,
 ): Promise<PackageArchive[]> {
   const chosen = new Map<string, PackageArchive>();
+  const helperFrom = helperThreshold(config.root);
   const add = async (name: string, neededBy?: string): Promise<void> => {
     if (chosen.has(name) || (neededBy !== undefined && isInstalled(config, name))) return;
     const file = lookup(name);
@@ -121,7 +122,7 @@ export async function dependencyClosure(
       });
     }
     log.debug(`reading ${file}`);
-    const pkg = await readPackage(file, helperThreshold(config.root), log);
+    const pkg = await readPackage(file, helperFrom, log);
     chosen.set(name, pkg);
     for (const d of pkg.depends) if (!d.make) await add(d.name, name);
   };

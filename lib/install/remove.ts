@@ -13,7 +13,7 @@ import type { Config } from "../config.ts";
 import type { Log } from "../log.ts";
 import { KilnError } from "../errors.ts";
 import { isInstalled } from "../db/installed.ts";
-import { pairEtcsums, readEtcsums } from "../db/etcsums.ts";
+import { isEtcFile, pairEtcsums, readEtcsums } from "../db/etcsums.ts";
 import { DB_PATH, isDirectoryLine, readManifest } from "../db/manifest.ts";
 import { reverseByteOrder } from "../db/order.ts";
 import { OwnerIndex } from "../db/owners.ts";
@@ -72,7 +72,7 @@ export function planRemove(
   const dirs = new Map<string, DirFacts>();
   // Outside `/etc` only what is not a regular file is read from disk (a file that is missing is simply not
   // there to delete), and of that only the links to directories matter.
-  const learn = (dirPath: string): DirFacts => {
+  const learn = (dirPath: string, line: string): DirFacts => {
     const resolved = resolver.resolveDir(dirPath || "/");
     const under = resolved === "/" ? "" : resolved;
     const hostDir = config.root === "/" ? resolved : config.root + under;
@@ -81,7 +81,7 @@ export function planRemove(
       unmoved: under === dirPath,
       shared: index.hasPathsUnder(`${under}/`, name),
     };
-    if (dirPath === "/etc" || dirPath.startsWith("/etc/")) {
+    if (isEtcFile(line)) {
       const etc = disk.entries(hostDir);
       return { ...facts, there: etc.size > 0, etc };
     }
@@ -108,7 +108,7 @@ export function planRemove(
     if (dir === undefined || slash !== dirPath.length || !line.startsWith(dirPath)) {
       dirPath = line.slice(0, Math.max(slash, 0));
       dir = dirs.get(dirPath);
-      if (dir === undefined) dirs.set(dirPath, dir = learn(dirPath));
+      if (dir === undefined) dirs.set(dirPath, dir = learn(dirPath, line));
     }
     if (!dir.there) continue;
     const r = dir.unmoved ? line : `${dir.resolved}${line.slice(slash)}`;

@@ -24,7 +24,7 @@
  * @module
  */
 
-import { AT_FDCWD, fileSystemType, MEMORY_FILE_SYSTEMS } from "../../ffi/fs.ts";
+import { AT_FDCWD, fileSystemType } from "../../ffi/fs.ts";
 import { AT_REMOVEDIR, deletionAddresses, DIRECTORY_FLAGS } from "../../ffi/unlink.ts";
 import { ERROR_BYTES, HEADER_BYTES, helperSource, SLOT, STATE } from "./helper_thread.ts";
 import type { PackageEntry } from "./package.ts";
@@ -46,6 +46,9 @@ export const HELPER_MIN_FILES = 4000;
  * from about a thousand files on.
  */
 export const HELPER_MIN_FILES_ON_DISK = 1000;
+
+/** `statfs` types of the file systems held in memory: tmpfs and ramfs. */
+const MEMORY_FILE_SYSTEMS: ReadonlySet<number> = new Set([0x01021994, 0x858458f6]);
 
 /** From how many files on a package are best written by two threads into `root` (by its file system). */
 export function helperThreshold(root: string): number {
