@@ -30,6 +30,8 @@ export interface KilnRunOptions {
   cwd?: string;
   /** Text written to standard input (default: none, stdin is closed). */
   stdin?: string;
+  /** Flags for the runtime, after `run -A` (e.g. `--deny-ffi`). */
+  runtime?: string[];
 }
 
 /** The minimal environment every run gets. */
@@ -45,7 +47,15 @@ export function baseEnv(): Record<string, string> {
 /** Run `kiln ARGS…` and wait for it; never throws on a non-zero exit. */
 export async function runKiln(args: string[], options: KilnRunOptions = {}): Promise<KilnResult> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", `--config=${PROJECT_DIR}/deno.json`, `${PROJECT_DIR}/main.ts`, ...args],
+    args: [
+      "run",
+      "-A",
+      ...options.runtime ?? [],
+      "--quiet",
+      `--config=${PROJECT_DIR}/deno.json`,
+      `${PROJECT_DIR}/main.ts`,
+      ...args,
+    ],
     cwd: options.cwd ?? PROJECT_DIR,
     env: { ...baseEnv(), ...options.env },
     clearEnv: true,

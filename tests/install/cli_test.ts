@@ -150,4 +150,9 @@ Deno.test("zstd packages install the same with a zstd program that misbehaves, o
     const gone = await runKiln(["remove", "lib"], { env: { ...env, PATH: path } });
     assert.equal(gone.code, 0, `${name}: ${describe(gone)}`);
   }
+  // A working zstd whose output cannot be read here (no foreign calls: no reading end of its own): in-process.
+  const noCalls = await runKiln(["-v", "install", archive], { env, runtime: ["--deny-ffi"] });
+  assert.equal(noCalls.code, 0, describe(noCalls));
+  assert.doesNotMatch(noCalls.stderr, /zstd program failed/);
+  assert.equal(Deno.readTextFileSync(`${root}/usr/lib/liblib.so`), "l");
 });
