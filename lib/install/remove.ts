@@ -86,13 +86,24 @@ export function planRemove(
       return { ...facts, there: etc.size > 0, etc };
     }
     const special = nonRegularEntries(hostDir);
+    if (special === undefined) return { ...facts, there: false };
     let dirLinks: Set<string> | undefined;
-    for (const [base, kind] of special ?? []) {
-      if (kind === "symlink" && isDirectory(host(resolver.resolveDir(`${under}/${base}`)))) {
-        (dirLinks ??= new Set()).add(base);
-      }
+    for (const [base, kind] of special) {
+      if (kind === "symlink" && linksToDirectory(`${under}/${base}`, special)) (dirLinks ??= new Set()).add(base);
     }
-    return { ...facts, there: special !== undefined, dirLinks };
+    return { ...facts, there: true, dirLinks };
+  };
+  // Most links name a file beside them (`libz.so` → `libz.so.1`): what is not a link or a directory beside it
+  // (`special` lists those) is a file or nothing. Others are followed through the root.
+  const linksToDirectory = (link: string, special: ReadonlyMap<string, DiskKind>): boolean => {
+    let target: string | undefined;
+    try {
+      target = Deno.readLinkSync(host(link));
+    } catch { /* gone meanwhile: resolved below */ }
+    if (target !== undefined && !target.includes("/") && target !== "." && target !== ".." && !special.has(target)) {
+      return false;
+    }
+    return isDirectory(host(resolver.resolveDir(link)));
   };
   let dir: DirFacts | undefined;
   let dirPath = "";

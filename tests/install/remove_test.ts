@@ -107,3 +107,30 @@ Deno.test({
   }
   assert.deepEqual(inconsistencies(root), []);
 });
+
+Deno.test("remove: links to a file beside them go; a link to a directory beside it stays while it holds files", async () => {
+  await using tmp = await tempDir();
+  const root = `${tmp.path}/root`;
+  Deno.mkdirSync(root);
+  const pkgs = `${tmp.path}/pkgs`;
+  const config = rootConfig(root);
+  await installArchives(config, [
+    await makeArchive({
+      name: "libz",
+      files: {
+        "usr/lib/libz.so.1": "z",
+        "usr/lib/libz.so": { symlink: "libz.so.1" },
+        "usr/lib/libz.so.0": { symlink: "gone" },
+        "usr/lib/v2/": { dir: true },
+        "usr/lib/current": { symlink: "v2" },
+      },
+    }, pkgs),
+    await makeArchive({ name: "plugin", files: { "usr/lib/v2/plugin.so": "p" } }, pkgs),
+  ], testLog());
+  await removePackages(config, ["libz"], testLog());
+  for (const gone of ["libz.so.1", "libz.so", "libz.so.0"]) {
+    assert.throws(() => Deno.lstatSync(`${root}/usr/lib/${gone}`), Deno.errors.NotFound, gone);
+  }
+  assert.equal(Deno.readLinkSync(`${root}/usr/lib/current`), "v2", "kept: v2 still holds a file");
+  assert.ok(Deno.statSync(`${root}/usr/lib/v2/plugin.so`).isFile);
+});
