@@ -10,6 +10,15 @@
  * `read` straight into one growable `SharedArrayBuffer` (so the write
  * helper of `lib/install/write_helper.ts` reads the same bytes), while
  * {@linkcode ArrivingBytes.more} waits for what comes next.
+ *
+ * `/proc/PID/fd/1` names whatever the process has as its output at that
+ * moment: nothing once it has exited, and something else while a wrapper
+ * script has redirected it. So the program is not started directly:
+ * `/bin/sh` starts first and waits for its standard input to close; the
+ * pipe is opened while it waits (its output is then the pipe for certain),
+ * and only then is its input closed and the program run in its place
+ * (`exec`). Whatever the program does, its output is read from this side's
+ * own reading end, to the end, and its status says whether it failed.
  * Without the program, and for every other format, the archive is
  * decompressed in-process at once (`compress.ts`) and arrives whole: kiln
  * needs no `zstd` in a fresh chroot. When the program fails (corrupt data,
@@ -73,7 +82,7 @@ export async function arrivingBytes(
   room?: number,
 ): Promise<ArrivingBytes> {
   if (program !== false && detectCompression(readHead(file)) === "zst") {
-    const piped = ZstdPipe.start(program, file, name, room ?? maxBytes());
+    const piped = await ZstdPipe.start(program, file, name, room ?? maxBytes());
     if (piped !== undefined) return piped;
   }
   return whole(await decompress(await Deno.readFile(file), name));
@@ -140,14 +149,17 @@ class ZstdPipe implements ArrivingBytes {
   }
 
   /** Start `program` on `file`, or `undefined` when it cannot be run or its output cannot be read here. */
-  static start(program: string, file: string, name: string, room: number): ZstdPipe | undefined {
+  static async start(program: string, file: string, name: string, room: number): Promise<ZstdPipe | undefined> {
+    const path = findProgram(program);
+    if (path === undefined || !canCallC()) return undefined;
     let buffer: SharedArrayBuffer;
     let child: Deno.ChildProcess;
     try {
       buffer = new SharedArrayBuffer(0, { maxByteLength: room });
-      child = new Deno.Command(program, {
-        args: ["-dcq", "--", file],
-        stdin: "null",
+      child = new Deno.Command(SHELL, {
+        // The shell waits for its input to close (read returns at its end), then becomes the program.
+        args: ["-c", 'read -r _; exec "$0" -dcq -- "$1"', path, file],
+        stdin: "piped",
         stdout: "piped",
         // Not kept: while this thread reads its output, nothing would drain a second pipe, and a program
         // that said much there would wait forever. Its failure is told by its status; the in-process
@@ -157,13 +169,18 @@ class ZstdPipe implements ArrivingBytes {
     } catch {
       return undefined;
     }
+    // The shell is waiting for its input: its output is the pipe until that input closes.
     const fd = openOutput(child.pid);
     // Only this side's own reading end is read: the runtime's is closed, so that it never takes a byte.
     child.stdout.cancel().catch(() => {});
     if (fd < 0) {
       stopChild(child);
+      await child.stdin.abort().catch(() => {});
+      await child.status;
       return undefined;
     }
+    // Now the program may run.
+    await child.stdin.close().catch(() => {});
     return new ZstdPipe(child, fd, buffer, name);
   }
 
@@ -218,13 +235,43 @@ class ZstdPipe implements ArrivingBytes {
   }
 }
 
+/** The shell that waits until the program's output is open here, then runs it. */
+const SHELL = "/bin/sh";
+
+/**
+ * The file `program` names: itself when it has a `/`, else the first
+ * executable file of that name in `PATH`; `undefined` when there is none
+ * (the archive is then decompressed in-process at once).
+ */
+function findProgram(program: string): string | undefined {
+  let dirs: string[];
+  try {
+    dirs = program.includes("/") ? [""] : (Deno.env.get("PATH") ?? "").split(":").filter((dir) => dir !== "");
+  } catch {
+    return undefined;
+  }
+  for (const dir of dirs) {
+    const path = dir === "" ? program : `${dir}/${program}`;
+    try {
+      const info = Deno.statSync(path);
+      if (info.isFile && ((info.mode ?? 0) & 0o111) !== 0) return path;
+    } catch { /* not there */ }
+  }
+  return undefined;
+}
+
+/** True when foreign calls are allowed (the output is read with the C library's `read`). */
+function canCallC(): boolean {
+  return Deno.permissions.querySync({ name: "ffi" }).state === "granted";
+}
+
 /** Pipe capacity asked for (the most an unprivileged process may set by default). */
 const PIPE_BYTES = 1024 * 1024;
 
 /**
  * A reading end of its own of the output pipe of process `pid` (through
  * `/proc`), made blocking and as large as allowed, or -1 when there is none
- * (no `/proc`, the program has exited already, or what is there is not a
+ * (no `/proc`, the process has exited already, or what is there is not a
  * pipe). Read with the C library's `read`, the output goes straight into
  * shared memory, and the larger pipe lets the program decompress ahead of
  * the reader.

@@ -142,16 +142,99 @@ Deno.test("output beyond the room reserved stops the program: the caller reads i
   });
 });
 
-Deno.test("a program that says much on standard error is still read to the end", async () => {
+/** The zstd program's absolute path (for wrappers that run it). */
+async function realZstd(): Promise<string> {
+  return new TextDecoder().decode((await run("sh", ["-c", "command -v zstd"])).stdout).trim();
+}
+
+Deno.test("a program that says much on standard error (its output moved elsewhere meanwhile) is still read to the end", async () => {
   await withTempDir(async (dir) => {
     const data = sample(4 * 1024 * 1024);
     const file = await zstdFile(dir, data);
     const chatty = `${dir}/chatty-zstd`;
-    const zstd = new TextDecoder().decode((await run("sh", ["-c", "command -v zstd"])).stdout).trim();
-    Deno.writeTextFileSync(chatty, `#!/bin/sh\nhead -c 1000000 /dev/zero >&2\nexec ${zstd} "$@"\n`, { mode: 0o755 });
-    const arriving = await arrivingBytes(file, "data.zst", chatty);
-    assert.equal(arriving.byProgram, true);
-    const [bytes] = await readAll(arriving);
-    assert.deepEqual(bytes, data);
+    // While `head` runs, the shell has its own output redirected to standard error (no longer the pipe):
+    // the pipe must have been opened before, whatever the timing.
+    Deno.writeTextFileSync(chatty, `#!/bin/sh\nhead -c 1000000 /dev/zero >&2\nexec ${await realZstd()} "$@"\n`, {
+      mode: 0o755,
+    });
+    for (let i = 0; i < 10; i++) {
+      const arriving = await arrivingBytes(file, "data.zst", chatty);
+      assert.equal(arriving.byProgram, true, `run ${i}: read through the program`);
+      const [bytes] = await readAll(arriving);
+      assert.deepEqual(bytes, data, `run ${i}`);
+    }
+  });
+});
+
+Deno.test("a program that writes and exits at once is read through its own pipe: its bytes and its status, every time", async () => {
+  await withTempDir(async (dir) => {
+    const file = await zstdFile(dir, sample(100_000));
+    const quick = `${dir}/quick-zstd`;
+    Deno.writeTextFileSync(quick, "#!/bin/sh\nprintf 'not the archive'\n", { mode: 0o755 });
+    const fails = `${dir}/failing-zstd`;
+    Deno.writeTextFileSync(fails, "#!/bin/sh\nprintf 'half'\nexit 3\n", { mode: 0o755 });
+    for (let i = 0; i < 10; i++) {
+      const arriving = await arrivingBytes(file, "data.zst", quick);
+      assert.equal(arriving.byProgram, true, `run ${i}`);
+      const [bytes] = await readAll(arriving);
+      assert.equal(new TextDecoder().decode(bytes), "not the archive", `run ${i}: what the program wrote, no more`);
+      await assert.rejects(async () => {
+        await readAll(await arrivingBytes(file, "data.zst", fails));
+      }, (err) => err instanceof ZstdProgramFailed && /exited with status 3/.test(err.message));
+    }
+  });
+});
+
+Deno.test("a program found in PATH is run; one that is not there, or not executable, is not (in-process at once)", async () => {
+  await withTempDir(async (dir) => {
+    const data = sample(300_000);
+    const file = await zstdFile(dir, data);
+    Deno.mkdirSync(`${dir}/bin`);
+    Deno.writeTextFileSync(`${dir}/bin/named-zstd`, `#!/bin/sh\nexec ${await realZstd()} "$@"\n`, { mode: 0o755 });
+    Deno.writeTextFileSync(`${dir}/bin/plain-file`, "#!/bin/sh\nexit 9\n", { mode: 0o644 });
+    const path = Deno.env.get("PATH")!;
+    Deno.env.set("PATH", `${dir}/empty-entry-below::${dir}/bin:${path}`);
+    try {
+      const named = await arrivingBytes(file, "data.zst", "named-zstd");
+      assert.equal(named.byProgram, true);
+      assert.deepEqual((await readAll(named))[0], data);
+      for (const program of ["plain-file", `${dir}/bin/plain-file`, "no-such-zstd", `${dir}/bin`]) {
+        const arriving = await arrivingBytes(file, "data.zst", program);
+        assert.equal(arriving.byProgram, false, program);
+        assert.equal(arriving.done, true, program);
+        assert.deepEqual(await arriving.finish(), data, program);
+      }
+    } finally {
+      Deno.env.set("PATH", path);
+    }
+  });
+});
+
+Deno.test("without foreign calls the program is not run: the archive is decoded in-process, and reads the same", async () => {
+  await withTempDir(async (dir) => {
+    const data = sample(300_000);
+    const file = await zstdFile(dir, data);
+    Deno.writeFileSync(`${dir}/data`, data);
+    const module = new URL("../../lib/archive/arriving.ts", import.meta.url).href;
+    const script = `
+      import { arrivingBytes } from "${module}";
+      const arriving = await arrivingBytes(Deno.args[0], "data.zst");
+      const bytes = await arriving.finish();
+      const want = Deno.readFileSync(Deno.args[1]);
+      const same = bytes.length === want.length && bytes.every((b, i) => b === want[i]);
+      console.log(JSON.stringify({ byProgram: arriving.byProgram, same }));
+    `;
+    Deno.writeTextFileSync(`${dir}/probe.ts`, script);
+    const out = await run(Deno.execPath(), [
+      "run",
+      "-A",
+      "--deny-ffi",
+      "--no-check",
+      `${dir}/probe.ts`,
+      file,
+      `${dir}/data`,
+    ]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), { byProgram: false, same: true });
   });
 });

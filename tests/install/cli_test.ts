@@ -129,10 +129,10 @@ Deno.test("zstd packages install the same with a zstd program that misbehaves, o
   const { root, cache, env } = await world(tmp.path);
   const archive = `${cache}/bin/lib@1.0-1.tar.zst`;
   // A `zstd` that writes garbage and succeeds, one that fails, and a PATH with no zstd at all (deno only).
-  // (Each waits a little first, so that kiln is reading its output when it misbehaves.)
+  // (Each misbehaves at once: its output is open on kiln's side before it runs.)
   const bins = {
-    garbage: "sleep 0.2; head -c 5000 /dev/urandom",
-    fails: "sleep 0.2; echo 'zstd: broken' >&2; exit 1",
+    garbage: "head -c 5000 /dev/urandom",
+    fails: "echo 'zstd: broken' >&2; exit 1",
   };
   const denoDir = Deno.execPath().slice(0, Deno.execPath().lastIndexOf("/"));
   const paths: Record<string, string> = { none: `${tmp.path}/empty:${denoDir}` };
