@@ -20,6 +20,7 @@ import {
   helperThreshold,
   WriteHelper,
 } from "../../lib/install/write_helper.ts";
+import { HEADER_BYTES, SLOT, STATE } from "../../lib/install/helper_thread.ts";
 import { fileSystemType } from "../../ffi/fs.ts";
 import { run } from "../_helpers/archive.ts";
 import { bigArchive } from "../_helpers/bigpackage.ts";
@@ -80,16 +81,39 @@ Deno.test({
   assert.ok(jobs.every((j) => exists(j.path)));
 });
 
-/** Sleep this thread (the writer is synchronous). */
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+/** A helper as `start` makes it, with the words of its shared state (seen in the message that starts it). */
+function watched(start: () => WriteHelper | undefined): { helper: WriteHelper; words: Int32Array } {
+  const proto = Worker.prototype;
+  const post = proto.postMessage;
+  let shared: SharedArrayBuffer | undefined;
+  proto.postMessage = function (this: Worker, message: unknown, options?: StructuredSerializeOptions) {
+    const start = message as { kind?: string; shared?: SharedArrayBuffer } | null;
+    if (start?.kind === "start") shared = start.shared;
+    return post.call(this, message, options);
+  } as typeof post;
+  let helper: WriteHelper | undefined;
+  try {
+    helper = start();
+  } finally {
+    proto.postMessage = post;
+  }
+  assert.ok(helper && shared, "a helper starts");
+  return { helper, words: new Int32Array(shared, 0, HEADER_BYTES / 4) };
 }
 
-/** Wait until `done()` (at most 20 s: a helper that never writes fails the test). */
-function waitFor(done: () => boolean, what: string): void {
-  for (let waited = 0; !done(); waited += 5) {
-    if (waited > 20_000) throw new Error(`gave up waiting for ${what}`);
-    sleep(5);
+/**
+ * Block this thread (the writer is synchronous) until the helper is out of
+ * its work: it finished its share (or failed in it), or took no part. It
+ * tells so itself (an atomic notify); the bound only turns a helper that
+ * never answers into a failure.
+ */
+function helperOut(words: Int32Array): number {
+  for (;;) {
+    const state = Atomics.load(words, SLOT.state);
+    if (state === STATE.finished || state === STATE.unavailable) return state;
+    if (Atomics.wait(words, SLOT.state, state, 120_000) === "timed-out") {
+      throw new Error(`the helper is still in state ${state} after two minutes`);
+    }
   }
 }
 
@@ -170,8 +194,7 @@ for (const [frames, byRuns] of [[1, false], [2, false], [1, true]] as const) {
 async function helperShares(frames: number, byRuns: boolean) {
   await using tmp = await tempDir();
   const { archive, tar, byDir } = await sample(tmp.path, frames);
-  const helper = WriteHelper.forArchive(tar, HELPER_MIN_FILES);
-  assert.ok(helper, "a helper starts for a big archive");
+  const { helper, words } = watched(() => WriteHelper.forArchive(tar, HELPER_MIN_FILES));
   const out = `${tmp.path}/out`;
   const jobs: WriteJob[] = [];
   const runs: number[] = [];
@@ -183,11 +206,11 @@ async function helperShares(frames: number, byRuns: boolean) {
   const plain = 0o666 & ~Deno.umask();
   const steps = new Steps();
   let here = 0;
-  const last = jobs[jobs.length - 1].path;
-  // This thread holds its first file (of the first chunk) until the helper has written the last one.
+  // This thread holds its first file (of the first chunk) until the helper has written all the other chunks.
   const helped = writeJobs(helper, jobs, plain, steps, () => {
-    if (here++ === 0) waitFor(() => exists(last), "the helper");
+    if (here++ === 0) assert.equal(helperOut(words), STATE.finished);
   }, byRuns ? runs : undefined);
+  assert.ok(exists(jobs[jobs.length - 1].path), "the helper wrote the last file");
   assert.ok(helper.stopped, "the helper is stopped after use");
   assert.ok(helped > 0 && here > 0, `the helper wrote ${helped} of ${jobs.length}`);
   assert.equal(helped + here, jobs.length);
@@ -205,7 +228,7 @@ Deno.test({
 }, async () => {
   await using tmp = await tempDir();
   const { tar, byDir } = await sample(tmp.path);
-  const helper = WriteHelper.forArchive(tar, HELPER_MIN_FILES)!;
+  const { helper, words } = watched(() => WriteHelper.forArchive(tar, HELPER_MIN_FILES));
   const out = `${tmp.path}/out`;
   const groups = [...byDir.values()].map((entries) => entries.filter((e) => e.type === "file").slice(0, 10));
   const [a, c, b, d] = ["a", "c", "missing/b", "d"].map((name, i) =>
@@ -219,11 +242,8 @@ Deno.test({
   assert.throws(
     () =>
       writeJobs(helper, jobs, plain, new Steps(), () => {
-        if (here++ === 0) {
-          // The helper writes all of d, then fails on b (its directory does not exist).
-          waitFor(() => exists(d[d.length - 1].path), "the helper");
-          sleep(200);
-        }
+        // The helper writes all of d, then fails on b (its directory does not exist), while this thread writes a[0].
+        if (here++ === 0) assert.equal(helperOut(words), STATE.finished);
       }),
     (err: unknown) => {
       assert.ok(err instanceof Error);
@@ -314,8 +334,7 @@ Deno.test({
   ignore: ONE_CPU,
 }, async () => {
   await using tmp = await tempDir();
-  const helper = WriteHelper.forRemoval(HELPER_MIN_FILES);
-  assert.ok(helper);
+  const { helper, words } = watched(() => WriteHelper.forRemoval(HELPER_MIN_FILES));
   const paths: string[] = [];
   for (let d = 0; d < 4; d++) {
     Deno.mkdirSync(`${tmp.path}/d${d}`);
@@ -330,10 +349,9 @@ Deno.test({
   }
   const steps = new Steps();
   let here = 0;
-  const last = paths[paths.length - 1];
   const helped = helper.removeAll(paths, steps, (path) => {
-    // This thread holds its first file until the helper has done the last one.
-    if (here++ === 0) waitFor(() => !exists(last), "the helper");
+    // This thread holds its first file until the helper has done all the other chunks.
+    if (here++ === 0) assert.equal(helperOut(words), STATE.finished);
     if (removeFile(path)) steps.step();
   });
   assert.ok(helped >= 10 && helped + here === 40, `the helper took ${helped}, this thread ${here}`);
@@ -351,7 +369,7 @@ Deno.test({
 }, async () => {
   await using tmp = await tempDir();
   const { tar, byDir } = await sample(tmp.path);
-  const helper = WriteHelper.forArchive(tar, HELPER_MIN_FILES)!;
+  const { helper, words } = watched(() => WriteHelper.forArchive(tar, HELPER_MIN_FILES));
   const entries = [...byDir.values()].flat().filter((e) => e.type === "file").slice(0, 300);
   Deno.mkdirSync(`${tmp.path}/out`);
   const jobs = entries.map((e, i): WriteJob => ({ path: `${tmp.path}/out/${i === 100 ? "bad\0name" : i}`, entry: e }));
@@ -359,8 +377,8 @@ Deno.test({
   let here = 0;
   assert.throws(() =>
     writeJobs(helper, jobs, plain, new Steps(), () => {
-      // Time enough for a helper that took the list to write the other chunks.
-      if (here++ === 0) sleep(300);
+      // The helper has seen the list (and refused it) before this thread writes its first file.
+      if (here++ === 0) assert.equal(helperOut(words), STATE.unavailable);
     })
   );
   assert.equal(here, 101, "this thread wrote every file up to the bad name");
