@@ -15,7 +15,9 @@ import { Durability } from "../../lib/install/durability.ts";
 import { removeEmptyDir, removeFile } from "../../lib/install/replay.ts";
 import { Steps } from "../../lib/install/steps.ts";
 import { HELPER_MIN_FILES, WriteHelper } from "../../lib/install/write_helper.ts";
+import { STATE } from "../../lib/install/helper_thread.ts";
 import { exists, tempDir } from "../_helpers/fixtures.ts";
+import { helperOut, watched } from "../_helpers/helper_state.ts";
 
 const ONE_CPU = navigator.hardwareConcurrency < 2;
 
@@ -129,13 +131,12 @@ Deno.test("removeEmptyDir: only an empty directory goes; never a link to one", a
   assert.ok(deletionAddresses(), "the C library's functions have addresses");
 });
 
-/** A removal helper, and a file `first/f` under `dir` for the main thread to start with. */
-function removalHelper(dir: string): WriteHelper {
-  const helper = WriteHelper.forRemoval(HELPER_MIN_FILES);
-  assert.ok(helper);
+/** A removal helper (and its state words), and a file `first/f` under `dir` for the main thread to start with. */
+function removalHelper(dir: string): { helper: WriteHelper; words: Int32Array } {
+  const watch = watched(() => WriteHelper.forRemoval(HELPER_MIN_FILES));
   Deno.mkdirSync(`${dir}/first`);
   Deno.writeTextFileSync(`${dir}/first/f`, "x");
-  return helper;
+  return watch;
 }
 
 Deno.test({
@@ -143,19 +144,13 @@ Deno.test({
   ignore: ONE_CPU,
 }, async () => {
   await using tmp = await tempDir();
-  const helper = removalHelper(tmp.path);
+  const { helper, words } = removalHelper(tmp.path);
   const sets = [0, 1, 2, 3].map((d) => makeCases(`${tmp.path}/d${d}`));
   const paths = [`${tmp.path}/first/f`, ...sets.flatMap((s) => Object.keys(CASES).map((name) => s[name]))];
-  const lastSet = sets[sets.length - 1];
   const steps = new Steps();
   const helped = helper.removeAll(paths, steps, (path) => {
-    // This thread holds its first file until the helper has done the last set of cases.
-    if (path.endsWith("/first/f")) {
-      for (let waited = 0; exists(lastSet.file) || exists(lastSet.emptyDir); waited++) {
-        if (waited > 4000) throw new Error("gave up waiting for the helper");
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
-      }
-    }
+    // This thread holds its first file until the helper has done every other chunk (the sets of cases).
+    if (path.endsWith("/first/f")) assert.equal(helperOut(words), STATE.finished);
     if (removeFile(path)) steps.step();
   });
   assert.ok(helped >= Object.keys(CASES).length, `the helper took ${helped}`);
@@ -169,14 +164,14 @@ Deno.test({
   ignore: ONE_CPU,
 }, async () => {
   await using tmp = await tempDir();
-  const helper = removalHelper(tmp.path);
+  const { helper, words } = removalHelper(tmp.path);
   Deno.symlinkSync("loop", `${tmp.path}/loop`);
   const looped = `${tmp.path}/loop/file`;
   assert.throws(
     () =>
       helper.removeAll([`${tmp.path}/first/f`, looped], new Steps(), (path) => {
         // Leave the last chunk to the helper: it fails there, and this thread reports its error.
-        if (path !== looped) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+        if (path !== looped) assert.equal(helperOut(words), STATE.finished);
         removeFile(path);
       }),
     (err: Error) => err.message.includes(looped),

@@ -20,12 +20,13 @@ import {
   helperThreshold,
   WriteHelper,
 } from "../../lib/install/write_helper.ts";
-import { HEADER_BYTES, SLOT, STATE } from "../../lib/install/helper_thread.ts";
+import { STATE } from "../../lib/install/helper_thread.ts";
 import { fileSystemType } from "../../ffi/fs.ts";
 import { run } from "../_helpers/archive.ts";
 import { bigArchive } from "../_helpers/bigpackage.ts";
 import { baseEnv, PROJECT_DIR } from "../_helpers/cli.ts";
 import { exists, tempDir } from "../_helpers/fixtures.ts";
+import { helperOut, watched } from "../_helpers/helper_state.ts";
 import { diffSnapshots, inconsistencies, isKilnFile, rootConfig, snapshot, testLog } from "../_helpers/packages.ts";
 
 const FILES = HELPER_MIN_FILES + 100;
@@ -80,42 +81,6 @@ Deno.test({
   assert.equal(writeJobs(again, jobs, plain, new Steps()), 0);
   assert.ok(jobs.every((j) => exists(j.path)));
 });
-
-/** A helper as `start` makes it, with the words of its shared state (seen in the message that starts it). */
-function watched(start: () => WriteHelper | undefined): { helper: WriteHelper; words: Int32Array } {
-  const proto = Worker.prototype;
-  const post = proto.postMessage;
-  let shared: SharedArrayBuffer | undefined;
-  proto.postMessage = function (this: Worker, message: unknown, options?: StructuredSerializeOptions) {
-    const start = message as { kind?: string; shared?: SharedArrayBuffer } | null;
-    if (start?.kind === "start") shared = start.shared;
-    return post.call(this, message, options);
-  } as typeof post;
-  let helper: WriteHelper | undefined;
-  try {
-    helper = start();
-  } finally {
-    proto.postMessage = post;
-  }
-  assert.ok(helper && shared, "a helper starts");
-  return { helper, words: new Int32Array(shared, 0, HEADER_BYTES / 4) };
-}
-
-/**
- * Block this thread (the writer is synchronous) until the helper is out of
- * its work: it finished its share (or failed in it), or took no part. It
- * tells so itself (an atomic notify); the bound only turns a helper that
- * never answers into a failure.
- */
-function helperOut(words: Int32Array): number {
-  for (;;) {
-    const state = Atomics.load(words, SLOT.state);
-    if (state === STATE.finished || state === STATE.unavailable) return state;
-    if (Atomics.wait(words, SLOT.state, state, 120_000) === "timed-out") {
-      throw new Error(`the helper is still in state ${state} after two minutes`);
-    }
-  }
-}
 
 /** The archive of a 600-file package, its bytes, its decompressed tar, and its entries by directory. */
 async function sample(dir: string, frames = 1) {
