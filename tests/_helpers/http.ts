@@ -1,7 +1,8 @@
 /**
  * A small real HTTP server on 127.0.0.1 for tests, with programmable routes:
  * plain files, redirects, fixed status codes, failures before success,
- * bodies cut short, Range requests, and slow drip-fed bodies.
+ * bodies cut short, Range requests, and bodies drip-fed piece by piece
+ * (each piece when the test says, or once enough bodies are in flight).
  *
  * @module
  */
@@ -24,8 +25,14 @@ export interface Route {
   ranges?: boolean;
   /** Send the body in pieces of this many bytes... */
   dripBytes?: number;
-  /** ...waiting this many milliseconds between pieces. */
-  dripDelayMs?: number;
+  /** ...sending each after the first only once this resolves (given the bytes sent so far). */
+  beforePiece?: (sent: number) => Promise<void>;
+  /**
+   * Send no byte of the body until this many bodies are being sent at once
+   * (a request that shows whether downloads overlap; after two minutes
+   * without, the body goes all the same, so that the test fails, not hangs).
+   */
+  holdUntilInFlight?: number;
 }
 
 /** A request the server saw. */
@@ -55,7 +62,8 @@ export interface TestServer {
 function dripStream(
   bytes: Uint8Array,
   piece: number,
-  delayMs: number,
+  hold: () => Promise<void>,
+  beforePiece: ((sent: number) => Promise<void>) | undefined,
   cutAt: number | undefined,
   onEnd: () => void,
 ): ReadableStream<Uint8Array> {
@@ -63,12 +71,13 @@ function dripStream(
   const end = cutAt ?? bytes.length;
   return new ReadableStream({
     async pull(controller) {
+      if (pos === 0) await hold();
       if (pos >= end) {
         onEnd();
         controller.close();
         return;
       }
-      if (pos > 0 && delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+      if (pos > 0 && beforePiece) await beforePiece(pos);
       const next = Math.min(end, pos + piece);
       controller.enqueue(bytes.slice(pos, next));
       pos = next;
@@ -113,6 +122,26 @@ export function startServer(routes: Record<string, Route>, tls?: TlsFiles): Test
   const requests: SeenRequest[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
+  /** Bodies waiting until `n` are in flight. */
+  const held: { n: number; go: () => void }[] = [];
+  const release = () => {
+    for (const h of held.filter((h) => h.n <= inFlight)) {
+      held.splice(held.indexOf(h), 1);
+      h.go();
+    }
+  };
+  const holdUntil = (n: number | undefined) => (): Promise<void> => {
+    if (n === undefined || n <= maxInFlight) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => go(), 120_000);
+      const go = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      held.push({ n, go });
+      release();
+    });
+  };
 
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {}, ...tls }, (req) => {
     const path = new URL(req.url).pathname;
@@ -158,12 +187,14 @@ export function startServer(routes: Record<string, Route>, tls?: TlsFiles): Test
     const piece = route.dripBytes ?? 64 * 1024;
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
+    release();
     let ended = false;
     const onEnd = () => {
       if (!ended) inFlight--;
       ended = true;
     };
-    return new Response(dripStream(rest, piece, route.dripDelayMs ?? 0, cutAt, onEnd), { status, headers });
+    const stream = dripStream(rest, piece, holdUntil(route.holdUntilInFlight), route.beforePiece, cutAt, onEnd);
+    return new Response(stream, { status, headers });
   });
 
   const base = `${tls ? "https" : "http"}://127.0.0.1:${server.addr.port}`;

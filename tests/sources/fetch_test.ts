@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { KilnError } from "../../lib/errors.ts";
-import type { KilnEvent } from "../../lib/log.ts";
+import { type KilnEvent, Log } from "../../lib/log.ts";
 import { type FetchOptions, fetchToFile } from "../../lib/sources/fetch.ts";
 import { refusedUrl, selfSignedCert, startServer, testBytes } from "../_helpers/http.ts";
 import { exists, withDir } from "../_helpers/fixtures.ts";
@@ -159,24 +159,46 @@ Deno.test("a .part longer than the file (416) is dropped and the file fetched wh
 
 Deno.test("a slow server is reported with progress events as bytes arrive, throttled, then done", async () => {
   const body = testBytes(64 * 1024, 16);
-  const server = startServer({ "/slow": { body, dripBytes: 4096, dripDelayMs: 10 } });
+  // Each piece of /slow is sent only once the last one's progress was reported: every piece shows.
+  const { log, reporter } = events();
+  let reported = 0;
+  const waiting: { sent: number; go: () => void }[] = [];
+  const watched = new Log({
+    emit(e) {
+      reporter.emit(e);
+      if (e.type !== "progress") return;
+      reported = Math.max(reported, e.done);
+      for (const w of waiting.filter((w) => w.sent <= reported)) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.go();
+      }
+    },
+  });
+  const beforePiece = (sent: number) => new Promise<void>((go) => sent <= reported ? go() : waiting.push({ sent, go }));
+  const server = startServer({
+    "/slow": { body, dripBytes: 4096, beforePiece },
+    "/pieces": { body, dripBytes: 4096 },
+  });
   await withDir(async (dir) => {
-    const run = async (progressIntervalMs: number) => {
-      const { log, reporter } = events();
-      await fetchToFile(server.url("/slow"), `${dir}/slow`, options(log, { progressIntervalMs }));
+    const run = async (path: string, progressIntervalMs: number, logTo: Log) => {
+      const start = reporter.events.length;
+      await fetchToFile(server.url(path), `${dir}/slow`, options(logTo, { progressIntervalMs }));
       assert.deepEqual(await Deno.readFile(`${dir}/slow`), body);
       await Deno.remove(`${dir}/slow`);
-      return reporter.events.filter((e): e is Extract<KilnEvent, { type: "progress" }> => e.type === "progress");
+      return reporter.events.slice(start).filter((e): e is Extract<KilnEvent, { type: "progress" }> =>
+        e.type === "progress"
+      );
     };
-    const every = await run(0);
+    const every = await run("/slow", 0, watched);
     const done = every.map((p) => p.done);
-    assert.ok(every.length >= 4, `${every.length} progress events for 16 pieces`);
+    assert.ok(every.length >= 17, `${every.length} progress events for 16 pieces`);
     assert.deepEqual(done, [...done].sort((a, b) => a - b), "progress only grows");
     assert.equal(done[0], 0);
     assert.equal(done.at(-1), body.length);
+    for (let piece = 1; piece <= 16; piece++) assert.ok(done.includes(piece * 4096), `piece ${piece} shows`);
     assert.ok(every.every((p) => p.total === body.length && p.phase === "download" && p.label === "file"));
     // Throttled: only the first and the last event within one interval.
-    const throttled = await run(60_000);
+    const throttled = await run("/pieces", 60_000, log);
     assert.deepEqual(throttled.map((p) => p.done), [0, body.length]);
   }).finally(() => server.close());
 });
