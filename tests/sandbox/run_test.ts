@@ -170,8 +170,12 @@ Deno.test("the helper reports its start-up and set-up times", async () => {
 Deno.test("processes a build leaves running are killed when it ends; their output still reaches the log", async () => {
   await withScratch(async (s) => {
     for (const mode of ["host", "landlock"] as const) {
-      // In host mode the leftover is killed; in landlock mode (no namespace to find it by) it must end by itself.
-      const leftover = mode === "host" ? "exec sleep 600" : "sleep 0.2; echo leftover done";
+      // In host mode the leftover is killed; in landlock mode (no namespace to find it by) it must end by itself,
+      // here once the build's shell is gone (it outlives the build for certain), and its output still arrives.
+      const leftover = mode === "host"
+        ? "exec sleep 600"
+        : "while kill -0 $$ 2>/dev/null && [ \"$(cut -d' ' -f3 /proc/$$/stat 2>/dev/null)\" != Z ]; do :; done; " +
+          "echo leftover done";
       const script = `rm -f started; (echo from the leftover; touch started; ${leftover}) & ` +
         "while [ ! -e started ]; do :; done; echo $!";
       const run = await runScript(s, script, { mode });
@@ -179,7 +183,7 @@ Deno.test("processes a build leaves running are killed when it ends; their outpu
       const pid = Number(run.lines.find((l) => /^\d+$/.test(l)));
       ok(pid > 0, run.log);
       ok(run.lines.includes("from the leftover"), run.log);
-      if (mode === "landlock") ok(run.lines.includes("leftover done"), run.log);
+      if (mode === "landlock") ok(run.lines.indexOf("leftover done") > run.lines.indexOf(String(pid)), run.log);
       let state = "gone";
       try {
         state = Deno.readTextFileSync(`/proc/${pid}/stat`).replace(/^\d+ \([^)]*\) /, "")[0];
