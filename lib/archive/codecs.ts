@@ -2,9 +2,9 @@
  * The (de)compressors behind `compress.ts`, one per format, each with a
  * whole-buffer and a streaming form.
  *
- * In-process: gzip and zstd through `node:zlib`; xz through xz-embedded
- * compiled to WebAssembly (`xz-decompress`); bzip2 through `seek-bzip`;
- * lzip and legacy lzma through the LZMA decoder of `lzma_decode.ts`.
+ * In-process: gzip and zstd through `node:zlib`; xz through kiln's own
+ * decoder (`xz_decode.ts`); bzip2 through `seek-bzip`; lzip and legacy lzma
+ * through the LZMA decoder of `lzma_decode.ts`.
  * Writing bz2, xz, lz and lzma runs their command-line tools. Every library
  * is imported only when its format is met.
  *
@@ -33,10 +33,21 @@ export const FORMAT_NAME: Record<Compression, string> = {
   lzma: "lzma",
 };
 
-/** The error for data that does not decompress. */
+/**
+ * The error for data that does not decompress: damaged data, or (for data
+ * that uses a feature kiln's decoder lacks) "unsupported", which is never
+ * called damaged.
+ */
 export function damaged(name: string, format: Compression, err: unknown): KilnError {
   if (err instanceof KilnError) return err;
   const detail = err instanceof Error ? err.message : String(err);
+  if (err instanceof Error && err.name === "XzUnsupported") {
+    return new KilnError(`${name}: unsupported: ${detail}`, {
+      hint: `the file is not damaged, but kiln's own ${FORMAT_NAME[format]} decoder does not implement this; ` +
+        `unpack it with the ${FORMAT_NAME[format]} tool, or recompress it without that feature`,
+      cause: err,
+    });
+  }
   return new KilnError(`${name}: damaged ${FORMAT_NAME[format]} data: ${detail}`, {
     hint: "the file is corrupt or incomplete: delete it and download or build it again",
     cause: err,
@@ -240,9 +251,8 @@ function lazyStream(
 }
 
 async function xzStream(input: ReadableStream<Uint8Array>): Promise<ReadableStream<Uint8Array>> {
-  const module = await import("xz-decompress");
-  const { XzReadableStream } = (module.default ?? module) as typeof import("xz-decompress");
-  return new XzReadableStream(input);
+  const { decodeXz } = await import("./xz_decode.ts");
+  return ReadableStream.from(decodeXz(input));
 }
 
 async function bunzip(bytes: Uint8Array): Promise<Uint8Array> {
