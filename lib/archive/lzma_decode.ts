@@ -246,25 +246,33 @@ export class LzmaCore {
     const sized = size >= 0;
     let remaining = sized ? size : Infinity;
     if (sized) out.reserve(size);
-    // `written` (bytes since the dictionary reset) is out.pos + offset: the window does not slide in here.
+    // `written` (bytes since the dictionary reset) is pos + offset: the window does not slide in here.
     const offset = out.total - out.pos;
+    // The window's buffer and position in locals (the engine keeps them in registers); room for a sized
+    // stream was made above, an unsized one grows here (no closure: locals a closure captures are slower).
+    let buf = out.buf;
+    let pos = out.pos;
+
     let state = this.#state;
     let [rep0, rep1, rep2, rep3] = this.#reps;
 
     try {
       for (;;) {
         if (sized && remaining === 0 && (!endMarker || rc.code === 0)) break;
-        const written = out.pos + offset;
+        const written = pos + offset;
         const posState = written & pbMask;
         if (rc.bit(isMatch, (state << 4) + posState) === 0) {
           if (remaining === 0) throw new LzmaError("more data than the stated size");
-          out.reserve(1);
-          const buf = out.buf;
-          const prev = written > 0 ? buf[out.pos - 1] : 0;
+          if (pos >= buf.length) {
+            out.pos = pos;
+            out.reserve(1);
+            buf = out.buf;
+          }
+          const prev = written > 0 ? buf[pos - 1] : 0;
           const litBase = 0x300 * (((written & lpMask) << lc) + (prev >>> (8 - lc)));
           let symbol = 1;
           if (state >= 7) {
-            let matchByte = buf[out.pos - rep0 - 1];
+            let matchByte = buf[pos - rep0 - 1];
             do {
               const matchBit = (matchByte >>> 7) & 1;
               matchByte <<= 1;
@@ -274,7 +282,7 @@ export class LzmaCore {
             } while (symbol < 0x100);
           }
           while (symbol < 0x100) symbol = (symbol << 1) | rc.bit(literal, litBase + symbol);
-          buf[out.pos++] = symbol - 0x100;
+          buf[pos++] = symbol - 0x100;
           state = state < 4 ? 0 : state < 10 ? state - 3 : state - 6;
           remaining--;
           continue;
@@ -285,9 +293,13 @@ export class LzmaCore {
           if (rc.bit(isRepG0, state) === 0) {
             if (rc.bit(isRep0Long, (state << 4) + posState) === 0) {
               state = state < 7 ? 9 : 11;
-              out.reserve(1);
-              out.buf[out.pos] = out.buf[out.pos - rep0 - 1];
-              out.pos++;
+              if (pos >= buf.length) {
+                out.pos = pos;
+                out.reserve(1);
+                buf = out.buf;
+              }
+              buf[pos] = buf[pos - rep0 - 1];
+              pos++;
               remaining--;
               continue;
             }
@@ -342,14 +354,18 @@ export class LzmaCore {
         }
         len += MATCH_MIN_LEN;
         if (len > remaining) throw new LzmaError("match runs past the stated size");
-        out.reserve(len);
-        const buf = out.buf;
-        let from = out.pos - rep0 - 1;
-        for (let i = 0; i < len; i++) buf[out.pos++] = buf[from++];
+        if (pos + len > buf.length) {
+          out.pos = pos;
+          out.reserve(len);
+          buf = out.buf;
+        }
+        let from = pos - rep0 - 1;
+        for (let i = 0; i < len; i++) buf[pos++] = buf[from++];
         remaining -= len;
       }
     } finally {
-      out.total = out.pos + offset;
+      out.pos = pos;
+      out.total = pos + offset;
       this.#state = state;
       this.#reps = [rep0, rep1, rep2, rep3];
     }

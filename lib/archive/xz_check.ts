@@ -51,26 +51,33 @@ export function crc32(bytes: Uint8Array): number {
   return crc32Update(0, bytes);
 }
 
-/** The CRC-64 table (ECMA-182 polynomial, reflected), as low and high 32-bit halves. */
-let crc64Tables: { lo: Uint32Array; hi: Uint32Array } | undefined;
+/** Eight CRC-64 tables (ECMA-182 polynomial, reflected) for slicing-by-8, as low and high 32-bit halves. */
+let crc64Tables: { lo: Int32Array; hi: Int32Array } | undefined;
 
-function crc64Table(): { lo: Uint32Array; hi: Uint32Array } {
+function crc64Table(): { lo: Int32Array; hi: Int32Array } {
   if (crc64Tables) return crc64Tables;
-  const lo = new Uint32Array(256), hi = new Uint32Array(256);
-  const polyLo = 0xd7870f42, polyHi = 0xc96c5795;
+  const lo = new Int32Array(8 * 256), hi = new Int32Array(8 * 256);
+  const polyLo = 0xd7870f42 | 0, polyHi = 0xc96c5795 | 0;
   for (let n = 0; n < 256; n++) {
     let l = n, h = 0;
     for (let k = 0; k < 8; k++) {
       const odd = l & 1;
-      l = ((l >>> 1) | ((h & 1) << 31)) >>> 0;
+      l = (l >>> 1) | (h << 31);
       h = h >>> 1;
       if (odd) {
-        l = (l ^ polyLo) >>> 0;
-        h = (h ^ polyHi) >>> 0;
+        l ^= polyLo;
+        h ^= polyHi;
       }
     }
     lo[n] = l;
     hi[n] = h;
+  }
+  for (let k = 1; k < 8; k++) {
+    for (let n = 0; n < 256; n++) {
+      const l = lo[(k - 1) * 256 + n], h = hi[(k - 1) * 256 + n];
+      lo[k * 256 + n] = ((l >>> 8) | (h << 24)) ^ lo[l & 0xff];
+      hi[k * 256 + n] = (h >>> 8) ^ hi[l & 0xff];
+    }
   }
   return crc64Tables = { lo, hi };
 }
@@ -88,15 +95,26 @@ class Crc32Check implements Check {
 }
 
 class Crc64Check implements Check {
-  #lo = 0xffffffff;
-  #hi = 0xffffffff;
+  #lo = -1;
+  #hi = -1;
   update(bytes: Uint8Array): void {
     const { lo, hi } = crc64Table();
     let l = this.#lo, h = this.#hi;
-    for (let i = 0; i < bytes.length; i++) {
+    let i = 0;
+    const n = bytes.length;
+    for (; i + 8 <= n; i += 8) {
+      l ^= bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
+      h ^= bytes[i + 4] | (bytes[i + 5] << 8) | (bytes[i + 6] << 16) | (bytes[i + 7] << 24);
+      const a0 = 1792 + (l & 0xff), a1 = 1536 + ((l >>> 8) & 0xff), a2 = 1280 + ((l >>> 16) & 0xff);
+      const a3 = 1024 + (l >>> 24), a4 = 768 + (h & 0xff), a5 = 512 + ((h >>> 8) & 0xff);
+      const a6 = 256 + ((h >>> 16) & 0xff), a7 = h >>> 24;
+      l = lo[a0] ^ lo[a1] ^ lo[a2] ^ lo[a3] ^ lo[a4] ^ lo[a5] ^ lo[a6] ^ lo[a7];
+      h = hi[a0] ^ hi[a1] ^ hi[a2] ^ hi[a3] ^ hi[a4] ^ hi[a5] ^ hi[a6] ^ hi[a7];
+    }
+    for (; i < n; i++) {
       const x = (l ^ bytes[i]) & 0xff;
-      l = (((l >>> 8) | (h << 24)) ^ lo[x]) >>> 0;
-      h = ((h >>> 8) ^ hi[x]) >>> 0;
+      l = ((l >>> 8) | (h << 24)) ^ lo[x];
+      h = (h >>> 8) ^ hi[x];
     }
     this.#lo = l;
     this.#hi = h;
