@@ -405,3 +405,53 @@ Deno.test("a tarball made as xz-utils makes its releases (tar, xz -C sha256 -e) 
     assert.equal(await Deno.readTextFile(`${dir}/out/README`), "XZ Utils\n");
   });
 });
+
+/** Where a single-stream xz file's index starts, and its size. */
+function indexOf(file: Uint8Array): { at: number; size: number } {
+  const size = (u32(file, file.length - 8) + 1) * 4;
+  return { at: file.length - 12 - size, size };
+}
+
+/** Skips a variable-length integer at `at`; returns the offset after it. */
+function skipVli(file: Uint8Array, at: number): number {
+  while (file[at] & 0x80) at++;
+  return at + 1;
+}
+
+Deno.test("xz: forged structure (index, footer, LZMA2 control) is damaged even with every CRC made right", {
+  ignore: !present.get("xz"),
+}, async () => {
+  const packed = await tool(["xz", "-c", "-C", "crc32", "-T1"], HALF);
+  // An index that lists a different uncompressed size, its CRC recomputed.
+  const index = packed.slice();
+  const { at, size } = indexOf(index);
+  const uncompressed = skipVli(index, skipVli(index, at + 1));
+  index[uncompressed] ^= 1;
+  setU32(index, at + size - 4, crc32(index.subarray(at, at + size - 4)));
+  assertDamaged(await bothFail(index, "index.tar.xz"), "index does not match the blocks");
+  // A footer whose backward size points elsewhere, its CRC recomputed.
+  const footer = packed.slice();
+  setU32(footer, footer.length - 8, u32(footer, footer.length - 8) + 1);
+  setU32(footer, footer.length - 12, crc32(footer.subarray(footer.length - 8, footer.length - 2)));
+  assertDamaged(await bothFail(footer, "footer.tar.xz"), "stream footer does not match index");
+  // LZMA2 data whose first chunk does not reset the dictionary (it could reach into memory never written).
+  const control = packed.slice();
+  const data = 12 + (control[12] + 1) * 4;
+  assert.equal(control[data] & 0xe0, 0xe0, "the first LZMA2 chunk resets everything");
+  control[data] = (control[data] & 0x1f) | 0xc0;
+  assertDamaged(await bothFail(control, "control.tar.xz"), "does not begin with a dictionary reset");
+});
+
+Deno.test("xz: a block header claiming a 4 GiB dictionary still decodes (the window grows with the data)", {
+  ignore: !present.get("xz"),
+}, async () => {
+  const packed = await tool(["xz", "-c", "-C", "crc64", "-T1"], HALF);
+  const headerSize = (packed[12] + 1) * 4;
+  const header = packed.subarray(12, 12 + headerSize);
+  const lzma2 = header.findIndex((b, i) => b === 0x21 && header[i + 1] === 1);
+  assert.ok(lzma2 > 0, "the LZMA2 filter flags are in the block header");
+  header[lzma2 + 2] = 40; // the largest dictionary the format allows
+  setU32(header, headerSize - 4, crc32(header.subarray(0, headerSize - 4)));
+  sameBytes(await inProcess(() => decompress(packed, "bigdict.tar.xz")), HALF, "4 GiB dictionary");
+  sameBytes(await inProcess(() => viaStream(packed, 4_099, "bigdict.tar.xz")), HALF, "4 GiB dictionary, streamed");
+});
