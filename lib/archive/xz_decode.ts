@@ -31,7 +31,7 @@ const MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
 const FOOTER_MAGIC = [0x59, 0x5a];
 const LZMA2 = 0x21;
 /** Filters xz knows but kiln does not undo, for messages. */
-const OTHER_FILTERS: Record<number, string> = { 0x06: "IA-64", 0x0b: "RISC-V" };
+const OTHER_FILTERS: Record<number, string> = { 0x0b: "RISC-V" };
 const CHECK_NAMES: Record<number, string> = { 0: "none", 1: "CRC-32", 4: "CRC-64", 10: "SHA-256" };
 
 /** Exact reads from the input, with the CRC-32 of what was read when asked. */
