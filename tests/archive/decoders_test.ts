@@ -470,3 +470,32 @@ Deno.test("xz: a block header claiming a 4 GiB dictionary still decodes (the win
   sameBytes(await inProcess(() => decompress(packed, "bigdict.tar.xz")), HALF, "4 GiB dictionary");
   sameBytes(await inProcess(() => viaStream(packed, 4_099, "bigdict.tar.xz")), HALF, "4 GiB dictionary, streamed");
 });
+
+Deno.test("changed bytes anywhere in xz and lzip data are refused as damaged; lzma (no check) never fails otherwise", {
+  ignore: !present.get("xz") || !present.get("lzip"),
+}, async () => {
+  const small = DATA.subarray(0, 60_000);
+  const files: [string, Uint8Array, boolean][] = [
+    ["x86.tar.xz", await tool(["xz", "-c", "-C", "sha256", "--x86", "--lzma2"], small), true],
+    ["delta.tar.xz", await tool(["xz", "-c", "-C", "crc64", "--delta=dist=3", "--lzma2"], small), true],
+    ["blocks.tar.xz", await tool(["xz", "-c", "-C", "crc32", "--block-size=16KiB"], small), true],
+    ["small.tar.lz", await tool(["lzip", "-c"], small), true],
+    ["small.tar.lzma", await tool(["xz", "-c", "--format=lzma"], small), false],
+  ];
+  const next = random(77);
+  for (const [name, packed, checked] of files) {
+    for (let n = 0; n < 150; n++) {
+      const changed = packed.slice();
+      const count = 1 + (next() % 3);
+      // Past the magic number, so the format stays the same; each change really changes the byte.
+      for (let k = 0; k < count; k++) changed[6 + (next() % (changed.length - 6))] ^= 1 + (next() % 255);
+      try {
+        await decompress(changed, name);
+        if (checked) assert.fail(`${name}: change ${n} was taken`);
+      } catch (err) {
+        assert.ok(err instanceof KilnError, `${name}: change ${n} gave ${err}`);
+        assert.match(err.message, new RegExp(`^${name.replaceAll(".", "\\.")}: (damaged|unsupported)`));
+      }
+    }
+  }
+});
