@@ -135,9 +135,6 @@ class NoCheck implements Check {
   }
 }
 
-/** The xz check IDs kiln verifies, with the size of their stored value. */
-export const CHECK_SIZE: Record<number, number> = { 0: 0, 1: 4, 4: 8, 10: 32 };
-
 /** Size of the stored value of any xz check ID (0–15), by the format's rules. */
 export function checkSize(id: number): number {
   return id === 0 ? 0 : 4 << Math.floor((id - 1) / 3);
