@@ -2,9 +2,10 @@
  * The (de)compressors behind `compress.ts`, one per format, each with a
  * whole-buffer and a streaming form.
  *
- * In-process: gzip and zstd through `node:zlib`; xz through xz-embedded
- * compiled to WebAssembly (`xz-decompress`); bzip2 through `seek-bzip`;
- * lzip and legacy lzma through the LZMA decoder of `lzma_decode.ts`.
+ * In-process: gzip and zstd through `node:zlib`; xz through kiln's own
+ * decoder (`xz_decode.ts`); bzip2 through `seek-bzip`; lzip and legacy lzma
+ * through `lzip_decode.ts`. All three of kiln's own sit on the LZMA decoder
+ * of `lzma_decode.ts`.
  * Writing bz2, xz, lz and lzma runs their command-line tools. Every library
  * is imported only when its format is met.
  *
@@ -33,10 +34,21 @@ export const FORMAT_NAME: Record<Compression, string> = {
   lzma: "lzma",
 };
 
-/** The error for data that does not decompress. */
+/**
+ * The error for data that does not decompress: damaged data, or (for data
+ * that uses a feature kiln's decoder lacks) "unsupported", which is never
+ * called damaged.
+ */
 export function damaged(name: string, format: Compression, err: unknown): KilnError {
   if (err instanceof KilnError) return err;
   const detail = err instanceof Error ? err.message : String(err);
+  if (err instanceof Error && err.name === "XzUnsupported") {
+    return new KilnError(`${name}: unsupported: ${detail}`, {
+      hint: `the file is not damaged, but kiln's own ${FORMAT_NAME[format]} decoder does not implement this; ` +
+        `unpack it with the ${FORMAT_NAME[format]} tool, or recompress it without that feature`,
+      cause: err,
+    });
+  }
   return new KilnError(`${name}: damaged ${FORMAT_NAME[format]} data: ${detail}`, {
     hint: "the file is corrupt or incomplete: delete it and download or build it again",
     cause: err,
@@ -126,35 +138,92 @@ const CLI_COMPRESS: Record<"bz2" | "xz" | "lz" | "lzma", FilterJob> = {
   },
 };
 
+/**
+ * What kiln does with one format: decode a whole buffer or a stream, encode
+ * a whole buffer or a stream with kiln's fixed settings. Errors are wrapped
+ * by the exported functions below.
+ */
+interface Codec {
+  decodeBytes(bytes: Uint8Array, name: string): Promise<Uint8Array>;
+  decodeStream(input: ReadableStream<Uint8Array>, name: string): Promise<ReadableStream<Uint8Array>>;
+  encodeBytes(bytes: Uint8Array): Promise<Uint8Array>;
+  encodeStream(input: ReadableStream<Uint8Array>, wrap: (err: unknown) => unknown): ReadableStream<Uint8Array>;
+}
+
+/** A format decoded only whole: its stream form gathers the input first. */
+function wholeOnly(decode: (bytes: Uint8Array) => Promise<Uint8Array>): Pick<Codec, "decodeBytes" | "decodeStream"> {
+  return {
+    decodeBytes: decode,
+    decodeStream: (input) => Promise.resolve(whole(input, decode)),
+  };
+}
+
+/** A format written by its command-line tool. */
+function byTool(job: FilterJob): Pick<Codec, "encodeBytes" | "encodeStream"> {
+  return {
+    encodeBytes: (bytes) => filterBytes(job, bytes),
+    encodeStream: (input) => filterStream(job, input),
+  };
+}
+
+const CODECS: Record<Compression, Codec> = {
+  gz: {
+    async decodeBytes(bytes) {
+      const z = await zlib();
+      const chunkSize = outputChunk(gzipSizeHint(bytes));
+      return view(await callback<Uint8Array>((done) => z.gunzip(bytes, { chunkSize }, done)));
+    },
+    decodeStream: async (input, name) =>
+      throughNode(input, (await zlib()).createGunzip(), (err) => damaged(name, "gz", err)),
+    async encodeBytes(bytes) {
+      const z = await zlib();
+      return view(await callback<Uint8Array>((done) => z.gzip(bytes, { level: GZIP_LEVEL }, done)));
+    },
+    encodeStream: (input, wrap) =>
+      lazyStream(async () => throughNode(input, (await zlib()).createGzip({ level: GZIP_LEVEL }), wrap), wrap),
+  },
+  zst: {
+    async decodeBytes(bytes) {
+      // Synchronous and frame by frame: see zstdStream for why. Into shared memory where it can be done.
+      const z = await zlib();
+      const frames = zstdFrames(bytes);
+      const shared = decodeZstdShared(z, frames);
+      if (shared !== undefined) return shared;
+      const decode = (f: { bytes: Uint8Array; bound: number }) =>
+        view(z.zstdDecompressSync(f.bytes, { chunkSize: outputChunk(f.bound) }));
+      return frames.length === 1 ? decode(frames[0]) : concatBytes(frames.map(decode));
+    },
+    decodeStream: async (input) => ReadableStream.from(zstdStream(input, await zlib())),
+    async encodeBytes(bytes) {
+      const z = await zlib();
+      return view(await callback<Uint8Array>((done) => z.zstdCompress(bytes, zstdParams(z), done)));
+    },
+    encodeStream: (input, wrap) =>
+      lazyStream(async () => {
+        const z = await zlib();
+        return throughNode(input, z.createZstdCompress(zstdParams(z)), wrap);
+      }, wrap),
+  },
+  xz: {
+    decodeBytes: async (bytes) => await collect(await xzStream(oneChunk(bytes))),
+    decodeStream: (input) => xzStream(input),
+    ...byTool(CLI_COMPRESS.xz),
+  },
+  bz2: { ...wholeOnly(bunzip), ...byTool(CLI_COMPRESS.bz2) },
+  lz: {
+    ...wholeOnly(async (bytes) => (await import("./lzip_decode.ts")).decodeLzip(bytes)),
+    ...byTool(CLI_COMPRESS.lz),
+  },
+  lzma: {
+    ...wholeOnly(async (bytes) => (await import("./lzip_decode.ts")).decodeLzmaAlone(bytes)),
+    ...byTool(CLI_COMPRESS.lzma),
+  },
+};
+
 /** Decompresses a whole buffer of the given format. */
 export async function decodeBytes(format: Compression, bytes: Uint8Array, name: string): Promise<Uint8Array> {
   try {
-    switch (format) {
-      case "gz": {
-        const z = await zlib();
-        const chunkSize = outputChunk(gzipSizeHint(bytes));
-        return view(await callback<Uint8Array>((done) => z.gunzip(bytes, { chunkSize }, done)));
-      }
-      case "zst": {
-        // Synchronous and frame by frame: see zstdStream for why. Into shared memory where it can be done.
-        const z = await zlib();
-        const frames = zstdFrames(bytes);
-        const shared = decodeZstdShared(z, frames);
-        if (shared !== undefined) return shared;
-        const decode = (f: { bytes: Uint8Array; bound: number }) =>
-          view(z.zstdDecompressSync(f.bytes, { chunkSize: outputChunk(f.bound) }));
-        return frames.length === 1 ? decode(frames[0]) : concat(frames.map(decode));
-      }
-      case "xz":
-        return await collect(await xzStream(oneChunk(bytes)));
-      case "bz2":
-        return await bunzip(bytes);
-      case "lz":
-      case "lzma": {
-        const { decodeLzip, decodeLzmaAlone } = await import("./lzma_decode.ts");
-        return format === "lz" ? decodeLzip(bytes) : decodeLzmaAlone(bytes);
-      }
-    }
+    return await CODECS[format].decodeBytes(bytes, name);
   } catch (err) {
     throw damaged(name, format, err);
   }
@@ -166,35 +235,12 @@ export function decodeStream(
   input: ReadableStream<Uint8Array>,
   name: string,
 ): ReadableStream<Uint8Array> {
-  const wrap = (err: unknown) => damaged(name, format, err);
-  switch (format) {
-    case "gz":
-      return lazyStream(async () => throughNode(input, (await zlib()).createGunzip(), wrap), wrap);
-    case "zst":
-      return lazyStream(async () => ReadableStream.from(zstdStream(input, await zlib())), wrap);
-    case "xz":
-      return lazyStream(() => xzStream(input), wrap);
-    case "bz2":
-    case "lz":
-    case "lzma":
-      return whole(input, (bytes) => decodeBytes(format, bytes, name));
-  }
+  return lazyStream(() => CODECS[format].decodeStream(input, name), (err) => damaged(name, format, err));
 }
 
 /** Compresses a whole buffer with kiln's fixed settings for the format. */
 export async function encodeBytes(format: Compression, bytes: Uint8Array): Promise<Uint8Array> {
-  switch (format) {
-    case "gz": {
-      const z = await zlib();
-      return view(await callback<Uint8Array>((done) => z.gzip(bytes, { level: GZIP_LEVEL }, done)));
-    }
-    case "zst": {
-      const z = await zlib();
-      return view(await callback<Uint8Array>((done) => z.zstdCompress(bytes, zstdParams(z), done)));
-    }
-    default:
-      return await filterBytes(CLI_COMPRESS[format], bytes);
-  }
+  return await CODECS[format].encodeBytes(bytes);
 }
 
 /** Compresses a stream with kiln's fixed settings for the format. */
@@ -203,17 +249,7 @@ export function encodeStream(format: Compression, input: ReadableStream<Uint8Arr
     err instanceof KilnError ? err : new KilnError(`cannot compress with ${FORMAT_NAME[format]}: ${err}`, {
       cause: err,
     });
-  switch (format) {
-    case "gz":
-    case "zst":
-      return lazyStream(async () => {
-        const z = await zlib();
-        const transform = format === "gz" ? z.createGzip({ level: GZIP_LEVEL }) : z.createZstdCompress(zstdParams(z));
-        return throughNode(input, transform, wrap);
-      }, wrap);
-    default:
-      return filterStream(CLI_COMPRESS[format], input);
-  }
+  return CODECS[format].encodeStream(input, wrap);
 }
 
 /** A stream whose source is made asynchronously on first read. */
@@ -240,9 +276,8 @@ function lazyStream(
 }
 
 async function xzStream(input: ReadableStream<Uint8Array>): Promise<ReadableStream<Uint8Array>> {
-  const module = await import("xz-decompress");
-  const { XzReadableStream } = (module.default ?? module) as typeof import("xz-decompress");
-  return new XzReadableStream(input);
+  const { decodeXz } = await import("./xz_decode.ts");
+  return ReadableStream.from(decodeXz(input));
 }
 
 async function bunzip(bytes: Uint8Array): Promise<Uint8Array> {
@@ -250,7 +285,8 @@ async function bunzip(bytes: Uint8Array): Promise<Uint8Array> {
   return view(Bunzip.decode(bytes, undefined, true));
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+/** The bytes of `parts` one after another, in a new buffer. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let pos = 0;
   for (const part of parts) {
@@ -330,7 +366,7 @@ async function* zstdStream(input: ReadableStream<Uint8Array>, z: Zlib): AsyncGen
       // Pieces are views into `chunk`, which the source may reuse: keep copies.
       if (piece.bytes.length > 0) frame.push(piece.bytes.slice());
       if (!piece.last) continue;
-      const out = z.zstdDecompressSync(frame.length === 1 ? frame[0] : concat(frame), {
+      const out = z.zstdDecompressSync(frame.length === 1 ? frame[0] : concatBytes(frame), {
         chunkSize: outputChunk(piece.bound ?? 0),
       });
       frame = [];

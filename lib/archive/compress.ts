@@ -19,7 +19,7 @@
  */
 
 import type { Compression } from "../config.ts";
-import { decodeBytes, decodeStream, encodeBytes, encodeStream } from "./codecs.ts";
+import { concatBytes, decodeBytes, decodeStream, encodeBytes, encodeStream } from "./codecs.ts";
 import { BLOCK, checksumMatches } from "./tar_header.ts";
 
 /** Bytes needed to tell every format apart. */
@@ -104,16 +104,6 @@ export async function decompress(bytes: Uint8Array, name = "archive"): Promise<U
   return format === "none" ? bytes : await decodeBytes(format, bytes, name);
 }
 
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let pos = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, pos);
-    pos += chunk.length;
-  }
-  return out;
-}
-
 /**
  * Decompresses a stream, choosing the format by its first bytes; passes an
  * uncompressed stream through. The returned stream errors with a KilnError
@@ -137,7 +127,7 @@ export function decompressStream(stream: ReadableStream<Uint8Array>, name = "arc
         head.push(value);
         have += value.length;
       }
-      const first = head.length === 1 ? head[0] : concat(head, have);
+      const first = head.length === 1 ? head[0] : concatBytes(head);
       const format = detectCompression(first);
       let index = 0;
       const rest = new ReadableStream<Uint8Array>({
