@@ -9,6 +9,8 @@
  * @module
  */
 
+import { PackageDir, type PackageEntry, typeOf } from "./pkgdir.ts";
+
 /** The package's database entry, relative to the package directory. */
 export const DB_PATH = "var/db/kiss/installed";
 
@@ -23,19 +25,20 @@ export function isObjectCandidate(path: string): boolean {
  * Package-relative paths (no leading `/`) of the regular files of `pkgdir`
  * that may be programs or libraries, in byte order. Symlinks are skipped.
  */
-export async function objectCandidates(pkgdir: string): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(rel: string): Promise<void> {
-    const dir = rel === "" ? pkgdir : `${pkgdir}/${rel}`;
-    for await (const e of Deno.readDir(dir)) {
-      const path = rel === "" ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory) {
-        if (path !== "var/db") await walk(path);
-      } else if (e.isFile && isObjectCandidate(path)) out.push(path);
-    }
-  }
-  await walk("");
-  return out.sort(byteOrder);
+export function objectCandidates(pkgdir: string): Promise<string[]> {
+  using pkg = PackageDir.open(pkgdir);
+  return Promise.resolve(objectEntries(pkg).map((e) => e.rel));
+}
+
+/**
+ * The entries of {@linkcode objectCandidates}, with what `statx` said of
+ * each, walked through the package directory's descriptor (no link
+ * followed, `var/db` not entered).
+ */
+export function objectEntries(pkg: PackageDir): PackageEntry[] {
+  return pkg.walk(byteOrder, (rel) => rel === "var/db")
+    .filter((e) => typeOf(e.stat.mode) === "file" && isObjectCandidate(e.rel))
+    .sort((a, b) => byteOrder(a.rel, b.rel));
 }
 
 /** Compare strings by UTF-8 byte order (as `sort` does in the C locale). */
