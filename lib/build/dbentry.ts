@@ -14,7 +14,9 @@
  *   naming the link and its target, and nothing is written;
  * - every file kiln writes there replaces what the build left under its name
  *   with `unlinkat` and is made with `O_CREAT | O_EXCL | O_NOFOLLOW`: a link
- *   the build planted as `manifest` is removed, its target is untouched;
+ *   the build planted as `manifest` is removed, its target is untouched; a
+ *   link the build left in the entry that kiln does not replace (a `depends`
+ *   the recipe has not) is refused: installs read those files;
  * - `.la` files are removed with `unlinkat` relative to their directory,
  *   found by a walk that never enters a linked directory: a `.la` that is a
  *   link loses the link, not its target;
@@ -69,6 +71,14 @@ export async function copyRecipe(pkg: PackageDir, name: string, recipeDir: strin
   };
   await copyDir(recipeDir, entry);
   for (const own of ["manifest", "etcsums"]) pkg.unlink(`${entry}/${own}`);
+  const link = pkg.walk(compareBytes, undefined, entry).find((e) => e.link !== undefined);
+  if (link !== undefined) {
+    throw new KilnError(
+      `the build left ${link.rel} as a symbolic link to ${link.link} in ${pkg.path}; ` +
+        `a package's database entry holds only kiln's copy of its recipe`,
+      { hint: `change the build script so that it writes nothing into ${entry}` },
+    );
+  }
 }
 
 /** Write `bytes` as `rel` (a name in the directory `dir`), replacing what the build left there. */

@@ -338,9 +338,10 @@ export class PackageDir {
    * directory's entries in the order `cmp` gives): directories are opened
    * from their parent's descriptor with `O_NOFOLLOW`, entries examined with
    * `statx` relative to it, link targets read with `readlinkat`. `skip`
-   * prunes directories (by relative path).
+   * prunes directories (by relative path); `under` walks only that
+   * directory (opened beneath, no link followed).
    */
-  walk(cmp: (a: string, b: string) => number, skip?: (rel: string) => boolean): PackageEntry[] {
+  walk(cmp: (a: string, b: string) => number, skip?: (rel: string) => boolean, under = ""): PackageEntry[] {
     const out: PackageEntry[] = [];
     const visit = (dirFd: number, rel: string) => {
       const names = getdents(dirFd).map((e) => decodeName(e.name, rel, this.path)).sort(cmp);
@@ -368,9 +369,9 @@ export class PackageDir {
         }
       }
     };
-    const root = openat(this.#fd, ".", DIR_FLAGS);
+    const root = under === "" ? openat(this.#fd, ".", DIR_FLAGS) : this.openBeneath(under, DIR_FLAGS);
     try {
-      visit(root, "");
+      visit(root, components(under).join("/"));
     } finally {
       close(root);
     }
