@@ -22,7 +22,10 @@
  * checked to be the file the walk found, copied from that descriptor into a
  * directory of kiln's own, stripped there, and written back through the same
  * descriptor (in place: hard links keep sharing the stripped file, its mode
- * stays). A link to a host program is never opened, so never changed.
+ * stays). A link to a host program is never opened, so never changed; a file
+ * with more hard links than the package has names for it shares its inode
+ * with a file outside (a host program the build linked in) and is not
+ * stripped, with a warning.
  *
  * @module
  */
@@ -31,9 +34,9 @@ import type { Config } from "../config.ts";
 import { KilnError } from "../errors.ts";
 import type { Log } from "../log.ts";
 import { close, ftruncate, O, pread, writeAll } from "../../ffi/fs.ts";
-import { objectEntries } from "./files.ts";
+import { byteOrder, objectEntries } from "./files.ts";
 import { type ObjectSniff, sniffHead } from "./elf.ts";
-import { PackageDir, READ_FLAGS, readAll, type Stat } from "./pkgdir.ts";
+import { PackageDir, READ_FLAGS, readAll, type Stat, typeOf } from "./pkgdir.ts";
 import { findProgram } from "./programs.ts";
 
 /** Flags for opening a file to strip: read and write, no link followed. */
@@ -77,12 +80,22 @@ export async function stripPackage(pkgdir: string, recipeDir: string, config: Co
     // no nostrip file: strip
   }
   using pkg = PackageDir.open(pkgdir);
+  // Names of each inode in the package: a file with more links than that is
+  // shared with something outside (a hard link to a host file) and is left alone.
+  const names = new Map<string, number>();
+  for (const { stat } of pkg.walk(byteOrder)) {
+    if (typeOf(stat.mode) === "file") names.set(inodeOf(stat), (names.get(inodeOf(stat)) ?? 0) + 1);
+  }
   const seen = new Set<string>();
   const found = new Map<string, Stat>();
   for (const { rel, stat } of objectEntries(pkg)) {
-    const inode = `${stat.dev}:${stat.ino}`;
+    const inode = inodeOf(stat);
     if (seen.has(inode)) continue;
     seen.add(inode);
+    if (stat.nlink > (names.get(inode) ?? 0)) {
+      log.warn(`not stripping ${rel}: it is a hard link to a file outside the package`);
+      continue;
+    }
     found.set(rel, stat);
     const kind = sniffFile(pkg, rel);
     if (kind === "REL" || kind === "ar") result.debug.push(rel);
@@ -115,6 +128,10 @@ export async function stripPackage(pkgdir: string, recipeDir: string, config: Co
     await Deno.remove(scratch, { recursive: true }).catch(() => {});
   }
   return result;
+}
+
+function inodeOf(stat: Stat): string {
+  return `${stat.dev}:${stat.ino}`;
 }
 
 /** What the first bytes of the package's file `rel` say it is, read through a descriptor. */
@@ -161,7 +178,8 @@ async function stripBatch(job: StripJob, flags: readonly string[], files: string
       const opened = pkg.openFile(rel, WRITE_FLAGS);
       const was = job.found.get(rel)!;
       if (opened !== undefined) fds.push(opened.fd);
-      if (opened === undefined || opened.stat.dev !== was.dev || opened.stat.ino !== was.ino) {
+      const now = opened?.stat;
+      if (opened === undefined || now!.dev !== was.dev || now!.ino !== was.ino || now!.nlink !== was.nlink) {
         throw new KilnError(`${pkg.path}/${rel} changed while kiln stripped the package`, {
           hint: "make sure nothing the build started still runs, then build again",
         });

@@ -236,3 +236,24 @@ for (const mode of MODES) {
       ),
   });
 }
+
+for (const mode of MODES) {
+  Deno.test({
+    name: `hostile package directory (${mode}): a hard link to a host program is not stripped in place`,
+    ...opts,
+    fn: () =>
+      buildAttack(mode, {
+        script: (h) => `mkdir -p "$1/usr/bin"\nln ${h}/prog "$1/usr/bin/hardprog" && echo "LINKED" || true`,
+      }, async (r, { dir, archive }) => {
+        assert.equal(r.code, 0, r.stderr);
+        const log = r.stderr;
+        const out = `${dir}/out`;
+        await Deno.mkdir(out);
+        await mustRun("tar", ["-xaf", archive, "-C", out]);
+        const linked = await Deno.lstat(`${out}/usr/bin/hardprog`).then(() => true, () => false);
+        // Without a sandbox the build can make the link; elsewhere it may not see the host tree.
+        if (mode === "none") assert.ok(linked, "the build could not make its hard link");
+        if (linked) assert.ok(log.includes("not stripping usr/bin/hardprog"), log);
+      }),
+  });
+}
