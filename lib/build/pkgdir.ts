@@ -104,9 +104,11 @@ export class PackageDir {
     try {
       return new PackageDir(path, openat(-100, path, O.PATH | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC));
     } catch (err) {
-      const why = err instanceof SyscallError && err.errno === ERRNO.ELOOP
-        ? "it is a symbolic link"
-        : (err as Error).message;
+      let link = false;
+      try {
+        link = Deno.lstatSync(path).isSymlink;
+      } catch { /* missing: the error says so */ }
+      const why = link ? "it is a symbolic link" : (err as Error).message;
       throw new KilnError(`cannot open package directory ${path}: ${why}`, {
         hint: "the build must leave its package directory a directory; build again",
         cause: err,
