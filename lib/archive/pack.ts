@@ -35,7 +35,7 @@ import { KilnError } from "../errors.ts";
 import { compressStream } from "./compress.ts";
 import type { TarEntry } from "./tar_entry.ts";
 import { type TarInput, tarStream } from "./tar_encode.ts";
-import { close, fstat, pread } from "../../ffi/fs.ts";
+import { closeFile, fstat, pread } from "../../ffi/fs.ts";
 import { describeSpecial, PackageDir, type PackageEntry, readAll, typeOf } from "../build/pkgdir.ts";
 
 /** Options of {@linkcode packDirectory}. */
@@ -83,16 +83,14 @@ function streamOf(fd: number, size: number, path: string): ReadableStream<Uint8A
   return new ReadableStream<Uint8Array>({
     pull(controller) {
       if (offset >= size) {
-        const extra = pread(fd, new Uint8Array(1), offset);
-        close(fd);
-        if (extra !== 0) controller.error(changed(path));
-        else controller.close();
+        closeFile(fd);
+        controller.close();
         return;
       }
       const buf = new Uint8Array(Math.min(STREAM_CHUNK, size - offset));
       const n = pread(fd, buf, offset);
       if (n === 0) {
-        close(fd);
+        closeFile(fd);
         controller.error(changed(path));
         return;
       }
@@ -100,7 +98,7 @@ function streamOf(fd: number, size: number, path: string): ReadableStream<Uint8A
       controller.enqueue(buf.subarray(0, n));
     },
     cancel() {
-      close(fd);
+      closeFile(fd);
     },
   });
 }
@@ -147,7 +145,7 @@ async function* entries(pkg: PackageDir, found: PackageEntry[], epoch: number): 
       if (opened === undefined) throw changed(full);
       const now = opened.stat;
       if (now.dev !== stat.dev || now.ino !== stat.ino || now.size !== stat.size) {
-        close(opened.fd);
+        closeFile(opened.fd);
         throw changed(full);
       }
       if (stat.size > READ_WHOLE_LIMIT) {
@@ -157,7 +155,7 @@ async function* entries(pkg: PackageDir, found: PackageEntry[], epoch: number): 
         try {
           body = readAll(opened.fd, stat.size, full);
         } finally {
-          close(opened.fd);
+          closeFile(opened.fd);
         }
         yield { entry, body };
       }

@@ -31,12 +31,14 @@ import { ERRNO, SyscallError } from "../../ffi/libc.ts";
 import {
   AT,
   close,
+  closeFile,
   fstat,
   getdents,
   mkdirat,
   O,
   openat,
   openat2,
+  openatFile,
   pread,
   readlinkat,
   RESOLVE,
@@ -92,6 +94,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 /** A package directory (or any directory a build wrote) held open by descriptor. */
 export class PackageDir {
   #fd: number;
+  #cached?: { rel: string; fd: number };
   /** Set when `openat2` is missing (kernels before 5.6): paths are walked one component at a time. */
   static #noOpenat2 = false;
 
@@ -123,6 +126,8 @@ export class PackageDir {
 
   /** Close the descriptor. */
   close(): void {
+    if (this.#cached !== undefined) closeFile(this.#cached.fd);
+    this.#cached = undefined;
     if (this.#fd >= 0) close(this.#fd);
     this.#fd = -1;
   }
@@ -307,21 +312,37 @@ export class PackageDir {
    * `undefined` when nothing is there; a link or special file is a KilnError.
    */
   openFile(rel: string, flags = READ_FLAGS): { fd: number; stat: Stat } | undefined {
+    const parts = components(rel);
     let fd: number;
     try {
-      fd = this.openBeneath(rel, flags);
+      const dir = parts.length === 1 ? this.#fd : this.#directory(parts.slice(0, -1).join("/"));
+      fd = openatFile(dir, parts.at(-1)!, flags | O.NOFOLLOW | O.CLOEXEC);
     } catch (err) {
       if (isMissing(err)) return undefined;
+      if (err instanceof SyscallError && err.errno === ERRNO.ELOOP) throw this.linkError(rel);
       throw err;
     }
     const st = fstat(fd);
     if (typeOf(st.mode) !== "file") {
-      close(fd);
+      closeFile(fd);
       throw new KilnError(`${this.path}/${rel} is ${describeSpecial(st.mode)}, not a file`, {
         hint: "packages hold files, directories and links; remove it in the build script",
       });
     }
     return { fd, stat: st };
+  }
+
+  /**
+   * An `O_PATH` descriptor of the directory `rel`, opened beneath (no link
+   * followed) and kept for the next call: files are mostly opened one
+   * directory after another.
+   */
+  #directory(rel: string): number {
+    if (this.#cached?.rel === rel) return this.#cached.fd;
+    const fd = this.openBeneath(rel, O.PATH | O.DIRECTORY);
+    if (this.#cached !== undefined) closeFile(this.#cached.fd);
+    this.#cached = { rel, fd };
+    return fd;
   }
 
   /** The bytes of the regular file `rel` (see {@linkcode PackageDir.openFile}); `undefined` when missing. */
@@ -331,7 +352,7 @@ export class PackageDir {
     try {
       return readAll(opened.fd, opened.stat.size, `${this.path}/${rel}`);
     } finally {
-      close(opened.fd);
+      closeFile(opened.fd);
     }
   }
 
@@ -355,7 +376,7 @@ export class PackageDir {
         if (type !== "directory" || skip?.(child)) continue;
         let fd: number;
         try {
-          fd = openat(dirFd, name, DIR_FLAGS);
+          fd = openatFile(dirFd, name, DIR_FLAGS);
         } catch (err) {
           if (err instanceof SyscallError && (err.errno === ERRNO.ELOOP || err.errno === ERRNO.ENOTDIR)) {
             throw new KilnError(`${this.path}/${child} changed from a directory while kiln read it`, {
@@ -367,7 +388,7 @@ export class PackageDir {
         try {
           visit(fd, child);
         } finally {
-          close(fd);
+          closeFile(fd);
         }
       }
     };
@@ -381,7 +402,7 @@ export class PackageDir {
   }
 }
 
-/** Read `size` bytes of `fd` from its start; a file that changed size is an error naming `path`. */
+/** Read `size` bytes of `fd` from its start; a file that shrank is an error naming `path`. */
 export function readAll(fd: number, size: number, path: string): Uint8Array {
   const buf = new Uint8Array(size);
   let got = 0;
@@ -390,8 +411,7 @@ export function readAll(fd: number, size: number, path: string): Uint8Array {
     if (n === 0) break;
     got += n;
   }
-  const extra = got === size ? pread(fd, new Uint8Array(1), got) : 0;
-  if (got !== size || extra !== 0) {
+  if (got !== size) {
     throw new KilnError(`${path} changed while kiln read it`, {
       hint: "make sure nothing the build started still runs, then build again",
     });
