@@ -20,7 +20,8 @@
  * - `.la` files are removed with `unlinkat` relative to their directory,
  *   found by a walk that never enters a linked directory: a `.la` that is a
  *   link loses the link, not its target;
- * - the manifest is made from that same walk, and each `/etc` file summed
+ * - the manifest is made from that same walk (a name with a line break, which
+ *   would add a line of the build's choosing, is refused), and each `/etc` file summed
  *   from a descriptor opened without following links (a link sums as the
  *   empty file, as kiss has it).
  *
@@ -110,6 +111,15 @@ export function writeDatabaseFiles(pkg: PackageDir, name: string, log: Log): str
       pkg.unlink(rel);
     }
     entries = pkg.walk(compareBytes);
+  }
+  const broken = entries.find((e) => e.rel.includes("\n"));
+  if (broken !== undefined) {
+    throw new KilnError(
+      `${pkg.path}/${
+        JSON.stringify(broken.rel).slice(1, -1)
+      }: a file name with a line break cannot be listed in a manifest`,
+      { hint: "rename it in the build script (each manifest line is one path)" },
+    );
   }
   const byPath = new Map(entries.map((e) => [`/${e.rel}`, e]));
   const hasEtc = byPath.get("/etc") !== undefined && typeOf(byPath.get("/etc")!.stat.mode) === "directory";

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { KilnError } from "../../lib/errors.ts";
 import { PackageDir } from "../../lib/build/pkgdir.ts";
 import { removeWorkTree } from "../../lib/build/cleanup.ts";
+import { writeDatabaseFiles } from "../../lib/build/dbentry.ts";
 import { close } from "../../ffi/fs.ts";
 import { collectEvents, Log } from "../../lib/log.ts";
 import { mustRun, withTempDir } from "../_helpers/build.ts";
@@ -158,5 +159,28 @@ Deno.test("removeWorkTree removes the links a build left, never what they point 
     await removeWorkTree(pkgdir, new Log(collectEvents()));
     await assert.rejects(Deno.lstat(pkgdir), Deno.errors.NotFound);
     await hostUnchanged(host);
+  });
+});
+
+Deno.test("writeDatabaseFiles: a file name with a line break cannot smuggle a line into the manifest", async () => {
+  await withTempDir(async (dir) => {
+    const { pkgdir } = await setup(dir);
+    await Deno.mkdir(`${pkgdir}/usr/share/x\n/etc`, { recursive: true });
+    await Deno.writeTextFile(`${pkgdir}/usr/share/x\n/etc/shadow`, "");
+    using pkg = PackageDir.open(pkgdir);
+    assert.throws(
+      () => writeDatabaseFiles(pkg, "p", new Log(collectEvents())),
+      isKiln(/usr\/share\/x\\n: a file name with a line break cannot be listed in a manifest/),
+    );
+    await assert.rejects(Deno.lstat(`${pkgdir}/var/db/kiss/installed/p/manifest`), Deno.errors.NotFound);
+  });
+});
+
+Deno.test("PackageDir: a file name that is not UTF-8 is refused, naming its directory", async () => {
+  await withTempDir(async (dir) => {
+    const { pkgdir } = await setup(dir);
+    await mustRun("sh", ["-c", `touch "$(printf '${pkgdir}/usr/share/bad\\377name')"`]);
+    using pkg = PackageDir.open(pkgdir);
+    assert.throws(() => pkg.walk((a, b) => a < b ? -1 : 1), isKiln(/usr\/share holds a file whose name is not UTF-8/));
   });
 });
