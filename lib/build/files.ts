@@ -60,7 +60,41 @@ export function byteOrder(a: string, b: string): number {
  * itself is found (kiss resolves the parent directories of a library, not
  * the library's own symlink, before asking who owns it).
  */
-export async function resolveIn(base: string, path: string, followLast = true): Promise<string | undefined> {
+export function resolveIn(base: string, path: string, followLast = true): Promise<string | undefined> {
+  return resolveWith(
+    async (rel) => {
+      const info = await Deno.lstat(`${base}/${rel}`);
+      return info.isSymlink ? await Deno.readLink(`${base}/${rel}`) : null;
+    },
+    path,
+    followLast,
+  );
+}
+
+/**
+ * {@linkcode resolveIn} for the build's package directory: each component
+ * is looked at through the directory's descriptor (`statx` and `readlinkat`
+ * beneath it, no link followed by the system), so the links it meets are
+ * only ever read, and only as the emulated root's.
+ */
+export function resolveInPackage(pkg: PackageDir, path: string, followLast = true): Promise<string | undefined> {
+  return resolveWith(
+    (rel) => {
+      const stat = pkg.stat(rel);
+      if (stat === undefined) throw new Error("missing");
+      return Promise.resolve(typeOf(stat.mode) === "symlink" ? pkg.readLink(rel) : null);
+    },
+    path,
+    followLast,
+  );
+}
+
+/** The walk of {@linkcode resolveIn}: `look(rel)` is a link's target, null for anything else, throws when missing. */
+async function resolveWith(
+  look: (rel: string) => Promise<string | null>,
+  path: string,
+  followLast: boolean,
+): Promise<string | undefined> {
   const pending = path.split("/").filter((p) => p !== "" && p !== ".");
   const done: string[] = [];
   let hops = 0;
@@ -70,16 +104,14 @@ export async function resolveIn(base: string, path: string, followLast = true): 
       done.pop();
       continue;
     }
-    const host = `${base}/${[...done, part].join("/")}`;
-    let info: Deno.FileInfo;
+    let target: string | null;
     try {
-      info = await Deno.lstat(host);
+      target = await look([...done, part].join("/"));
     } catch {
       return undefined;
     }
-    if (info.isSymlink && (followLast || pending.length > 0)) {
+    if (target !== null && (followLast || pending.length > 0)) {
       if (++hops > 40) return undefined;
-      const target = await Deno.readLink(host);
       if (target.startsWith("/")) done.length = 0;
       pending.unshift(...target.split("/").filter((p) => p !== "" && p !== "."));
       continue;

@@ -35,7 +35,7 @@ import { isNotFound } from "../errors.ts";
 import type { Log } from "../log.ts";
 import { close } from "../../ffi/fs.ts";
 import { type ElfFile, inspectFile } from "./elf.ts";
-import { DB_PATH, objectEntries, resolveIn } from "./files.ts";
+import { DB_PATH, objectEntries, resolveIn, resolveInPackage } from "./files.ts";
 import { PackageDir } from "./pkgdir.ts";
 import { DescriptorFile } from "./reader.ts";
 import { type LibraryOwners, ownersOf } from "./libowners.ts";
@@ -126,7 +126,7 @@ export async function fixDepends(options: FixDependsOptions): Promise<FixDepends
       ...elf.runpath,
     ].map((d) => d.replace(/\$(?:\{ORIGIN\}|ORIGIN)/g, origin)).filter((d) => d.startsWith("/"));
     for (const library of elf.needed) {
-      const n = await resolveNeeded(rel, library, [...dirs, ...defaults], pkgdir, config.root, owners);
+      const n = await resolveNeeded(rel, library, [...dirs, ...defaults], pkg, config.root, owners);
       libraries.push(n);
       log.debug(describe(n));
       if (n.status === "package" && n.owner !== name && !found.has(n.owner!)) {
@@ -170,7 +170,7 @@ async function resolveNeeded(
   file: string,
   library: string,
   dirs: string[],
-  pkgdir: string,
+  pkg: PackageDir,
   root: string,
   owners: LibraryOwners,
 ): Promise<NeededLibrary> {
@@ -183,7 +183,7 @@ async function resolveNeeded(
   for (const candidate of candidates) {
     const inRoot = await resolveParent(root, candidate);
     for (const path of inRoot === undefined || inRoot === candidate ? [candidate] : [candidate, inRoot]) {
-      if (await resolveIn(pkgdir, path) !== undefined) return { file, library, status: "self", path };
+      if (await resolveInPackage(pkg, path) !== undefined) return { file, library, status: "self", path };
     }
   }
   for (const candidate of candidates) {

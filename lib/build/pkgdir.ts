@@ -234,6 +234,13 @@ export class PackageDir {
     }
   }
 
+  /** The target of the link `rel` (looked up beneath, no link followed on the way). */
+  readLink(rel: string): string {
+    const parts = components(rel);
+    const dir = parts.length === 1 ? this.#fd : this.#directory(parts.slice(0, -1).join("/"));
+    return readlinkat(dir, parts.at(-1)!);
+  }
+
   /**
    * Make the directory `rel` and the directories leading to it, each with
    * `mkdirat` relative to its parent. A component the build left as a link or
