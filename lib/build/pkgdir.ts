@@ -27,19 +27,18 @@
  */
 
 import { KilnError } from "../errors.ts";
+import { describeSpecial, type PackageEntry, readAll, typeOf, walkDirectory } from "./pkgwalk.ts";
 import { ERRNO, SyscallError } from "../../ffi/libc.ts";
 import {
   AT,
   close,
   closeFile,
   fstat,
-  getdents,
   mkdirat,
   O,
   openat,
   openat2,
   openatFile,
-  pread,
   readlinkat,
   RESOLVE,
   S,
@@ -49,8 +48,8 @@ import {
   writeAll,
 } from "../../ffi/fs.ts";
 
-export type { Stat };
-export { S };
+export type { PackageEntry, Stat };
+export { describeSpecial, readAll, S, typeOf };
 
 /** `O_NOCTTY`: opening a terminal the build left does not make it kiln's. */
 const NOCTTY = 0o400;
@@ -58,38 +57,6 @@ const RESOLVE_SAFE = RESOLVE.BENEATH | RESOLVE.NO_SYMLINKS | RESOLVE.NO_MAGICLIN
 /** Flags for reading a file the build wrote. */
 export const READ_FLAGS = O.RDONLY | O.NOFOLLOW | O.NONBLOCK | O.CLOEXEC | NOCTTY;
 const DIR_FLAGS = O.RDONLY | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC;
-
-/** One entry of a package directory, as {@linkcode PackageDir.walk} finds it. */
-export interface PackageEntry {
-  /** Path relative to the package directory, without a leading `/`. */
-  readonly rel: string;
-  /** `statx` of the entry itself (a link is not followed). */
-  readonly stat: Stat;
-  /** The target, for a symbolic link. */
-  readonly link?: string;
-}
-
-/** The file type of a mode: `file`, `directory`, `symlink` or `special`. */
-export function typeOf(mode: number): "file" | "directory" | "symlink" | "special" {
-  switch (mode & S.FMT) {
-    case S.REG:
-      return "file";
-    case S.DIR:
-      return "directory";
-    case S.LNK:
-      return "symlink";
-    default:
-      return "special";
-  }
-}
-
-/** What a special file is, in words: "a FIFO", "a socket", "a device node". */
-export function describeSpecial(mode: number): string {
-  const t = mode & S.FMT;
-  return t === S.FIFO ? "a FIFO" : t === S.SOCK ? "a socket" : "a device node";
-}
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** A package directory (or any directory a build wrote) held open by descriptor. */
 export class PackageDir {
@@ -372,58 +339,13 @@ export class PackageDir {
    * directory (opened beneath, no link followed).
    */
   walk(cmp: (a: string, b: string) => number, skip?: (rel: string) => boolean, under = ""): PackageEntry[] {
-    const out: PackageEntry[] = [];
-    const visit = (dirFd: number, rel: string) => {
-      const names = getdents(dirFd).map((e) => decodeName(e.name, rel, this.path)).sort(cmp);
-      for (const name of names) {
-        const child = rel === "" ? name : `${rel}/${name}`;
-        const stat = statx(dirFd, name, AT.SYMLINK_NOFOLLOW);
-        const type = typeOf(stat.mode);
-        out.push(type === "symlink" ? { rel: child, stat, link: readlinkat(dirFd, name) } : { rel: child, stat });
-        if (type !== "directory" || skip?.(child)) continue;
-        let fd: number;
-        try {
-          fd = openatFile(dirFd, name, DIR_FLAGS);
-        } catch (err) {
-          if (err instanceof SyscallError && (err.errno === ERRNO.ELOOP || err.errno === ERRNO.ENOTDIR)) {
-            throw new KilnError(`${this.path}/${child} changed from a directory while kiln read it`, {
-              hint: "make sure nothing the build started still runs, then build again",
-            });
-          }
-          throw err;
-        }
-        try {
-          visit(fd, child);
-        } finally {
-          closeFile(fd);
-        }
-      }
-    };
     const root = under === "" ? openat(this.#fd, ".", DIR_FLAGS) : this.openBeneath(under, DIR_FLAGS);
     try {
-      visit(root, components(under).join("/"));
+      return walkDirectory(root, components(under).join("/"), this.path, cmp, skip);
     } finally {
       close(root);
     }
-    return out;
   }
-}
-
-/** Read `size` bytes of `fd` from its start; a file that shrank is an error naming `path`. */
-export function readAll(fd: number, size: number, path: string): Uint8Array {
-  const buf = new Uint8Array(size);
-  let got = 0;
-  while (got < size) {
-    const n = pread(fd, buf.subarray(got), got);
-    if (n === 0) break;
-    got += n;
-  }
-  if (got !== size) {
-    throw new KilnError(`${path} changed while kiln read it`, {
-      hint: "make sure nothing the build started still runs, then build again",
-    });
-  }
-  return buf;
 }
 
 function removeName(dirFd: number, name: string): void {
@@ -440,18 +362,6 @@ function components(rel: string): string[] {
   const parts = rel.split("/").filter((p) => p !== "" && p !== ".");
   if (parts.includes("..")) throw new KilnError(`${rel}: a package path may not contain '..'`);
   return parts;
-}
-
-function decodeName(bytes: Uint8Array, rel: string, path: string): string {
-  try {
-    const name = utf8.decode(bytes);
-    if (name.includes("\0")) throw new TypeError("NUL");
-    return name;
-  } catch {
-    throw new KilnError(`${path}/${rel} holds a file whose name is not UTF-8`, {
-      hint: "rename it in the build script: package manifests are text",
-    });
-  }
 }
 
 function isMissing(err: unknown): boolean {
