@@ -36,7 +36,7 @@ import type { Log } from "../log.ts";
 import { close, ftruncate, O, pread, writeAll } from "../../ffi/fs.ts";
 import { byteOrder, objectEntries } from "./files.ts";
 import { type ObjectSniff, sniffHead } from "./elf.ts";
-import { PackageDir, READ_FLAGS, readAll, type Stat, typeOf } from "./pkgdir.ts";
+import { PackageDir, READ_FLAGS, type Stat, typeOf } from "./pkgdir.ts";
 import { findProgram } from "./programs.ts";
 
 /** Flags for opening a file to strip: read and write, no link followed. */
@@ -130,6 +130,37 @@ export async function stripPackage(pkgdir: string, recipeDir: string, config: Co
   return result;
 }
 
+/** Pieces in which files are copied out and back (a library may be larger than memory wants to hold). */
+const PIECE = 1 << 20;
+
+/** Copy the `size` bytes of the package's file open as `fd` (named `path` in errors) into the new file `to`. */
+function copyOut(fd: number, size: number, to: string, path: string): void {
+  using out = Deno.openSync(to, { write: true, createNew: true, mode: 0o600 });
+  const buf = new Uint8Array(Math.min(PIECE, size));
+  for (let at = 0; at < size;) {
+    const n = pread(fd, buf.subarray(0, Math.min(buf.length, size - at)), at);
+    if (n === 0) {
+      throw new KilnError(`${path} changed while kiln stripped the package`, {
+        hint: "make sure nothing the build started still runs, then build again",
+      });
+    }
+    for (let w = 0; w < n;) w += out.writeSync(buf.subarray(w, n));
+    at += n;
+  }
+}
+
+/** Replace the contents of the package's file open as `fd` with those of `from` (in place, through `fd`). */
+function writeBack(from: string, fd: number): void {
+  using input = Deno.openSync(from, { read: true });
+  ftruncate(fd, 0);
+  const buf = new Uint8Array(PIECE);
+  for (;;) {
+    const n = input.readSync(buf);
+    if (n === null || n === 0) return;
+    writeAll(fd, buf.subarray(0, n));
+  }
+}
+
 function inodeOf(stat: Stat): string {
   return `${stat.dev}:${stat.ino}`;
 }
@@ -185,9 +216,7 @@ async function stripBatch(job: StripJob, flags: readonly string[], files: string
         });
       }
       copies.push(`f${i}`);
-      await Deno.writeFile(`${scratch}/f${i}`, readAll(opened.fd, opened.stat.size, `${pkg.path}/${rel}`), {
-        mode: 0o600,
-      });
+      copyOut(opened.fd, opened.stat.size, `${scratch}/f${i}`, `${pkg.path}/${rel}`);
     }
     const out = await new Deno.Command(job.strip, {
       args: [...flags, "--", ...copies],
@@ -203,11 +232,7 @@ async function stripBatch(job: StripJob, flags: readonly string[], files: string
       }
       return false;
     }
-    for (const [i, fd] of fds.entries()) {
-      const stripped = await Deno.readFile(`${scratch}/${copies[i]}`);
-      ftruncate(fd, 0);
-      writeAll(fd, stripped);
-    }
+    for (const [i, fd] of fds.entries()) writeBack(`${scratch}/${copies[i]}`, fd);
     return true;
   } finally {
     for (const fd of fds) close(fd);
