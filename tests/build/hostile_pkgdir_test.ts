@@ -25,6 +25,8 @@ async function makeHost(dir: string): Promise<string> {
   await Deno.mkdir(`${host}/installed/other`, { recursive: true });
   await Deno.mkdir(`${host}/libdir`);
   await Deno.writeTextFile(`${host}/installed/other/version`, "1 1\n");
+  await Deno.mkdir(`${host}/installed/p`);
+  await Deno.writeTextFile(`${host}/installed/p/manifest`, "/etc/host-manifest\n");
   await Deno.writeTextFile(`${host}/shadow`, SECRET + "\n");
   await Deno.writeTextFile(`${host}/victim.la`, "libtool victim\n");
   await Deno.writeTextFile(`${host}/libdir/foo.la`, "libtool victim in a directory\n");
@@ -60,6 +62,12 @@ interface Attack {
   files?: Record<string, string>;
   /** Extra recipe files, as bytes. */
   binary?: Record<string, Uint8Array>;
+  /**
+   * Shell lines run by a `KISS_HOOK` at `post-build` (`$3` is the package
+   * directory): changes made after kiln's first steps, as a process the build
+   * left running could make them, at a known moment.
+   */
+  postBuild?: (host: string) => string;
 }
 
 /** Build the package `p` whose build script is `attack`, in `mode`; the host tree is checked unchanged. */
@@ -88,12 +96,19 @@ async function buildAttack(
       await Deno.mkdir(`${repo}/p/${name}`.replace(/\/[^/]*$/, ""), { recursive: true });
       await Deno.writeFile(`${repo}/p/${name}`, bytes);
     }
+    const hook: Record<string, string> = {};
+    if (attack.postBuild) {
+      const body = `#!/bin/sh -e\n[ "$1" = post-build ] || exit 0\n${attack.postBuild(host)}\n`;
+      await Deno.writeTextFile(`${dir}/hook`, body, { mode: 0o755 });
+      hook.KISS_HOOK = `${dir}/hook`;
+    }
     const r = await kiln(["build", "p"], {
       KISS_PATH: repo,
       KISS_ROOT: root,
       KISS_CACHE: cache,
       KISS_SANDBOX: mode,
       KISS_PROMPT: "0",
+      ...hook,
     });
     assert.deepEqual(await snapshot(host), before, `the host tree changed (${mode}):\n${r.stderr}`);
     await check(r, { dir, host, archive: `${cache}/bin/p@1-1.tar.zst` });
@@ -257,3 +272,39 @@ for (const mode of MODES) {
       }),
   });
 }
+
+Deno.test({
+  name: "hostile package directory: the installed directory swapped for a link after the recipe copy is refused",
+  ...opts,
+  fn: () =>
+    buildAttack("host", {
+      script: () =>
+        "",
+      postBuild: (h) =>
+        [
+          `d="$3/var/db/kiss/installed"`,
+          `mv "$d" "$3/var/db/kiss/moved"`,
+          `ln -s ${h}/installed "$d"`,
+        ].join("\n"),
+    }, (r, ctx) =>
+      refused(`the build left var/db/kiss/installed as a symbolic link to ${ctx.host}/installed in `)(r, ctx)),
+});
+
+Deno.test({
+  name:
+    "hostile package directory: a manifest planted as a link after the recipe copy is replaced, not written through",
+  ...opts,
+  fn: () =>
+    buildAttack("host", {
+      script: () => "",
+      postBuild: (h) => `ln -s ${h}/installed/p/manifest "$3/var/db/kiss/installed/p/manifest"`,
+    }, async (r, { dir, archive }) => {
+      assert.equal(r.code, 0, r.stderr);
+      const out = `${dir}/out`;
+      await Deno.mkdir(out);
+      await mustRun("tar", ["-xaf", archive, "-C", out]);
+      const manifest = `${out}/var/db/kiss/installed/p/manifest`;
+      assert.ok((await Deno.lstat(manifest)).isFile);
+      assert.ok((await Deno.readTextFile(manifest)).includes("/usr/share/p/data\n"));
+    }),
+});
