@@ -92,6 +92,12 @@ const SYSCALLS: Record<string, Record<string, number>> = {
     unshare: 272,
     dup3: 292,
     syncfs: 306,
+    pread64: 17,
+    ftruncate: 77,
+    getdents64: 217,
+    unlinkat: 263,
+    readlinkat: 267,
+    statx: 332,
   },
   aarch64: {
     dup3: 24,
@@ -120,6 +126,12 @@ const SYSCALLS: Record<string, Record<string, number>> = {
     geteuid: 175,
     execve: 221,
     syncfs: 267,
+    pread64: 67,
+    ftruncate: 46,
+    getdents64: 61,
+    unlinkat: 35,
+    readlinkat: 78,
+    statx: 291,
   },
 };
 /** Numbers shared by every architecture (allocated after the tables were unified). */

@@ -16,7 +16,14 @@
  * - the GNU tar format with nothing from the host: no pax records, no atime
  *   or ctime, no device numbers;
  * - compression with fixed settings (see `compress.ts`).
- * Device nodes, FIFOs and sockets have no place in a package: refused.
+ * Device nodes, FIFOs and sockets have no place in a package: refused
+ * before anything is opened (a FIFO is never opened, so it cannot stall the
+ * packer).
+ *
+ * The package directory is the build's: it is walked and read through
+ * directory descriptors ({@linkcode PackageDir}), so a symbolic link is packed
+ * as a link and never followed, and a file is read from the descriptor its
+ * `fstat` was checked on, not looked up again by name.
  *
  * The archive is written to `<outFile>.tmp-<random>` and renamed into place.
  *
@@ -28,6 +35,8 @@ import { KilnError } from "../errors.ts";
 import { compressStream } from "./compress.ts";
 import type { TarEntry } from "./tar_entry.ts";
 import { type TarInput, tarStream } from "./tar_encode.ts";
+import { closeFile, fstat, pread } from "../../ffi/fs.ts";
+import { describeSpecial, PackageDir, type PackageEntry, readAll, typeOf } from "../build/pkgdir.ts";
 
 /** Options of {@linkcode packDirectory}. */
 export interface PackOptions {
@@ -39,12 +48,8 @@ export interface PackOptions {
 
 /** Files larger than this are streamed into the archive rather than read whole. */
 const READ_WHOLE_LIMIT = 16 * 1024 * 1024;
-
-interface Found {
-  /** Path relative to the package directory ("." for itself). */
-  rel: string;
-  info: Deno.FileInfo;
-}
+/** Bytes per read of a streamed file. */
+const STREAM_CHUNK = 1024 * 1024;
 
 const encoder = new TextEncoder();
 
@@ -59,50 +64,75 @@ export function compareBytes(a: string, b: string): number {
   return x.length - y.length;
 }
 
-function walk(pkgdir: string): Found[] {
-  const found: Found[] = [{ rel: ".", info: Deno.lstatSync(pkgdir) }];
-  const visit = (rel: string) => {
-    const dir = rel === "." ? pkgdir : `${pkgdir}/${rel}`;
-    for (const item of Deno.readDirSync(dir)) {
-      const child = rel === "." ? item.name : `${rel}/${item.name}`;
-      const info = Deno.lstatSync(`${pkgdir}/${child}`);
-      found.push({ rel: child, info });
-      if (info.isDirectory) visit(child);
-    }
-  };
-  visit(".");
+function walk(pkg: PackageDir): PackageEntry[] {
+  const found: PackageEntry[] = [{ rel: ".", stat: fstat(pkg.fd) }, ...pkg.walk(compareBytes)];
   return found.sort((a, b) => (a.rel === "." ? -1 : b.rel === "." ? 1 : compareBytes(a.rel, b.rel)));
 }
 
-function kindOf(pkgdir: string, { rel, info }: Found): "file" | "directory" | "symlink" {
-  if (info.isFile) return "file";
-  if (info.isDirectory) return "directory";
-  if (info.isSymlink) return "symlink";
-  const what = info.isFifo ? "a FIFO" : info.isSocket ? "a socket" : "a device node";
-  throw new KilnError(`${pkgdir}/${rel}: ${what} cannot go into a package archive`, {
+function kindOf(pkgdir: string, { rel, stat }: PackageEntry): "file" | "directory" | "symlink" {
+  const type = typeOf(stat.mode);
+  if (type !== "special") return type;
+  throw new KilnError(`${pkgdir}/${rel}: ${describeSpecial(stat.mode)} cannot go into a package archive`, {
     hint: "remove it from the package directory in the build script (packages hold files, directories and links)",
   });
 }
 
-/** The archive's entries, in order, with file contents read as they are pulled. */
-async function* entries(pkgdir: string, found: Found[], epoch: number): AsyncGenerator<TarInput> {
+/** The contents of `fd` (`size` bytes) as a stream of pieces read with `pread`; closes `fd` at the end. */
+function streamOf(fd: number, size: number, path: string): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= size) {
+        closeFile(fd);
+        controller.close();
+        return;
+      }
+      const buf = new Uint8Array(Math.min(STREAM_CHUNK, size - offset));
+      const n = pread(fd, buf, offset);
+      if (n === 0) {
+        closeFile(fd);
+        controller.error(changed(path));
+        return;
+      }
+      offset += n;
+      controller.enqueue(buf.subarray(0, n));
+    },
+    cancel() {
+      closeFile(fd);
+    },
+  });
+}
+
+function changed(path: string): KilnError {
+  return new KilnError(`${path} changed while the package archive was written`, {
+    hint: "make sure nothing else writes into the package directory, then build again",
+  });
+}
+
+/**
+ * The archive's entries, in order, with file contents read as they are
+ * pulled: each file opened beneath the package directory with `O_NOFOLLOW`,
+ * and packed only when the descriptor's `fstat` shows the very file the walk
+ * found (same device, inode and size).
+ */
+async function* entries(pkg: PackageDir, found: PackageEntry[], epoch: number): AsyncGenerator<TarInput> {
   const firstPath = new Map<string, string>();
   for (const item of found) {
-    const { rel, info } = item;
-    const type = kindOf(pkgdir, item);
+    const { rel, stat } = item;
+    const type = kindOf(pkg.path, item);
     const path = rel === "." ? "." : `./${rel}`;
-    const mtime = Math.min(Math.floor((info.mtime?.getTime() ?? 0) / 1000), epoch);
-    const entry: TarEntry = { path, type, mode: info.mode! & 0o7777, uid: 0, gid: 0, mtime, size: 0 };
-    const full = `${pkgdir}/${rel}`;
+    const mtime = Math.min(stat.mtime, epoch);
+    const entry: TarEntry = { path, type, mode: stat.mode & 0o7777, uid: 0, gid: 0, mtime, size: 0 };
+    const full = `${pkg.path}/${rel}`;
     if (type === "symlink") {
       entry.mode = 0o777;
-      entry.linkName = Deno.readLinkSync(full);
+      entry.linkName = item.link!;
       yield { entry };
     } else if (type === "directory") {
       yield { entry };
     } else {
-      if (info.nlink! > 1) {
-        const key = `${info.dev}:${info.ino}`;
+      if (stat.nlink > 1) {
+        const key = `${stat.dev}:${stat.ino}`;
         const first = firstPath.get(key);
         if (first !== undefined) {
           yield { entry: { ...entry, type: "hardlink", linkName: first } };
@@ -110,16 +140,22 @@ async function* entries(pkgdir: string, found: Found[], epoch: number): AsyncGen
         }
         firstPath.set(key, path);
       }
-      entry.size = info.size;
-      if (info.size > READ_WHOLE_LIMIT) {
-        const file = await Deno.open(full);
-        yield { entry, body: file.readable };
+      entry.size = stat.size;
+      const opened = pkg.openFile(rel);
+      if (opened === undefined) throw changed(full);
+      const now = opened.stat;
+      if (now.dev !== stat.dev || now.ino !== stat.ino || now.size !== stat.size) {
+        closeFile(opened.fd);
+        throw changed(full);
+      }
+      if (stat.size > READ_WHOLE_LIMIT) {
+        yield { entry, body: streamOf(opened.fd, stat.size, full) };
       } else {
-        const body = await Deno.readFile(full);
-        if (body.length !== info.size) {
-          throw new KilnError(`${full} changed while the package archive was written`, {
-            hint: "make sure nothing else writes into the package directory, then build again",
-          });
+        let body: Uint8Array;
+        try {
+          body = readAll(opened.fd, stat.size, full);
+        } finally {
+          closeFile(opened.fd);
         }
         yield { entry, body };
       }
@@ -134,27 +170,33 @@ async function* entries(pkgdir: string, found: Found[], epoch: number): AsyncGen
  * ever left behind.
  */
 export async function packDirectory(pkgdir: string, outFile: string, options: PackOptions): Promise<void> {
-  let found: Found[];
+  let pkg: PackageDir;
+  let found: PackageEntry[];
   try {
-    found = walk(pkgdir);
+    pkg = PackageDir.open(pkgdir);
   } catch (err) {
     throw new KilnError(`cannot read package directory ${pkgdir}: ${(err as Error).message}`, {
       hint: "the build did not produce a package directory",
       cause: err,
     });
   }
-  // Refuse special files before anything is written.
-  for (const item of found) kindOf(pkgdir, item);
-
-  const random = crypto.getRandomValues(new Uint32Array(2));
-  const tmp = `${outFile}.tmp-${random[0].toString(36)}${random[1].toString(36)}`;
-  const out = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
   try {
-    const archive = tarStream(entries(pkgdir, found, options.sourceDateEpoch));
-    await compressStream(archive, options.compression).pipeTo(out.writable);
-    await Deno.rename(tmp, outFile);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
+    found = walk(pkg);
+    // Refuse special files before anything is written.
+    for (const item of found) kindOf(pkgdir, item);
+
+    const random = crypto.getRandomValues(new Uint32Array(2));
+    const tmp = `${outFile}.tmp-${random[0].toString(36)}${random[1].toString(36)}`;
+    const out = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
+    try {
+      const archive = tarStream(entries(pkg, found, options.sourceDateEpoch));
+      await compressStream(archive, options.compression).pipeTo(out.writable);
+      await Deno.rename(tmp, outFile);
+    } catch (err) {
+      await Deno.remove(tmp).catch(() => {});
+      throw err;
+    }
+  } finally {
+    pkg.close();
   }
 }

@@ -12,7 +12,7 @@
 
 import { type ArArchive, isArMagic, parseAr } from "./ar.ts";
 import { type ElfType, isElfMagic, TYPES } from "./elf_ident.ts";
-import { corrupt, MAX_STRING, Reader } from "./reader.ts";
+import { corrupt, MAX_STRING, Reader, type SeekableFile } from "./reader.ts";
 
 export type { ArArchive, ElfType };
 export { isArMagic, isElfMagic };
@@ -223,7 +223,19 @@ async function parseElf(r: Reader): Promise<ElfFile> {
  */
 export async function inspectObject(path: string): Promise<ElfFile | ArArchive | undefined> {
   using file = await Deno.open(path, { read: true });
-  const size = (await file.stat()).size;
+  return await inspectFile(file, (await file.stat()).size, path);
+}
+
+/**
+ * {@linkcode inspectObject} of a file already open (`size` bytes; `path`
+ * names it in errors): for files of a build, opened by kiln with
+ * `O_NOFOLLOW` and read through a {@linkcode DescriptorFile}.
+ */
+export async function inspectFile(
+  file: SeekableFile,
+  size: number,
+  path: string,
+): Promise<ElfFile | ArArchive | undefined> {
   const r = new Reader(file, size, path);
   const head = await r.at(0, Math.min(8, size), "magic number");
   if (isElfMagic(head)) return await parseElf(r);
@@ -263,8 +275,13 @@ export async function sniffObject(path: string): Promise<ObjectSniff | undefined
   } catch {
     return undefined;
   }
+  return sniffHead(head);
+}
+
+/** What the first 18 bytes `head` of a file say it is (see {@linkcode sniffObject}). */
+export function sniffHead(head: Uint8Array): ObjectSniff | undefined {
   if (isArMagic(head)) return "ar";
   if (!isElfMagic(head) || head.length < 18) return undefined;
-  const type = TYPES[new DataView(head.buffer).getUint16(16, head[5] !== 2)];
+  const type = TYPES[new DataView(head.buffer, head.byteOffset, head.byteLength).getUint16(16, head[5] !== 2)];
   return type === "REL" || type === "EXEC" || type === "DYN" ? type : undefined;
 }

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { PackageDir, type PackageEntry, typeOf } from "./pkgdir.ts";
+
 /** The package's database entry, relative to the package directory. */
 export const DB_PATH = "var/db/kiss/installed";
 
@@ -23,19 +25,20 @@ export function isObjectCandidate(path: string): boolean {
  * Package-relative paths (no leading `/`) of the regular files of `pkgdir`
  * that may be programs or libraries, in byte order. Symlinks are skipped.
  */
-export async function objectCandidates(pkgdir: string): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(rel: string): Promise<void> {
-    const dir = rel === "" ? pkgdir : `${pkgdir}/${rel}`;
-    for await (const e of Deno.readDir(dir)) {
-      const path = rel === "" ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory) {
-        if (path !== "var/db") await walk(path);
-      } else if (e.isFile && isObjectCandidate(path)) out.push(path);
-    }
-  }
-  await walk("");
-  return out.sort(byteOrder);
+export function objectCandidates(pkgdir: string): Promise<string[]> {
+  using pkg = PackageDir.open(pkgdir);
+  return Promise.resolve(objectEntries(pkg).map((e) => e.rel));
+}
+
+/**
+ * The entries of {@linkcode objectCandidates}, with what `statx` said of
+ * each, walked through the package directory's descriptor (no link
+ * followed, `var/db` not entered).
+ */
+export function objectEntries(pkg: PackageDir): PackageEntry[] {
+  return pkg.walk(byteOrder, (rel) => rel === "var/db")
+    .filter((e) => typeOf(e.stat.mode) === "file" && isObjectCandidate(e.rel))
+    .sort((a, b) => byteOrder(a.rel, b.rel));
 }
 
 /** Compare strings by UTF-8 byte order (as `sort` does in the C locale). */
@@ -57,7 +60,41 @@ export function byteOrder(a: string, b: string): number {
  * itself is found (kiss resolves the parent directories of a library, not
  * the library's own symlink, before asking who owns it).
  */
-export async function resolveIn(base: string, path: string, followLast = true): Promise<string | undefined> {
+export function resolveIn(base: string, path: string, followLast = true): Promise<string | undefined> {
+  return resolveWith(
+    async (rel) => {
+      const info = await Deno.lstat(`${base}/${rel}`);
+      return info.isSymlink ? await Deno.readLink(`${base}/${rel}`) : null;
+    },
+    path,
+    followLast,
+  );
+}
+
+/**
+ * {@linkcode resolveIn} for the build's package directory: each component
+ * is looked at through the directory's descriptor (`statx` and `readlinkat`
+ * beneath it, no link followed by the system), so the links it meets are
+ * only ever read, and only as the emulated root's.
+ */
+export function resolveInPackage(pkg: PackageDir, path: string, followLast = true): Promise<string | undefined> {
+  return resolveWith(
+    (rel) => {
+      const stat = pkg.stat(rel);
+      if (stat === undefined) throw new Error("missing");
+      return Promise.resolve(typeOf(stat.mode) === "symlink" ? pkg.readLink(rel) : null);
+    },
+    path,
+    followLast,
+  );
+}
+
+/** The walk of {@linkcode resolveIn}: `look(rel)` is a link's target, null for anything else, throws when missing. */
+async function resolveWith(
+  look: (rel: string) => Promise<string | null>,
+  path: string,
+  followLast: boolean,
+): Promise<string | undefined> {
   const pending = path.split("/").filter((p) => p !== "" && p !== ".");
   const done: string[] = [];
   let hops = 0;
@@ -67,16 +104,14 @@ export async function resolveIn(base: string, path: string, followLast = true): 
       done.pop();
       continue;
     }
-    const host = `${base}/${[...done, part].join("/")}`;
-    let info: Deno.FileInfo;
+    let target: string | null;
     try {
-      info = await Deno.lstat(host);
+      target = await look([...done, part].join("/"));
     } catch {
       return undefined;
     }
-    if (info.isSymlink && (followLast || pending.length > 0)) {
+    if (target !== null && (followLast || pending.length > 0)) {
       if (++hops > 40) return undefined;
-      const target = await Deno.readLink(host);
       if (target.startsWith("/")) done.length = 0;
       pending.unshift(...target.split("/").filter((p) => p !== "" && p !== "."));
       continue;

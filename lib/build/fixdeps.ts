@@ -21,6 +21,11 @@
  * system has them, and kiss ignores the same set): {@linkcode isSystemLibrary}.
  * A package never depends on itself.
  *
+ * The package's files are the build's: ELF files are read through
+ * descriptors opened beneath the package directory without following links,
+ * and `depends` is read and written the same way ({@linkcode PackageDir}); a
+ * `depends` the build left as a link is refused, not read.
+ *
  * @module
  */
 
@@ -28,8 +33,11 @@ import type { Config } from "../config.ts";
 import { normalize } from "../config.ts";
 import { isNotFound } from "../errors.ts";
 import type { Log } from "../log.ts";
-import { type ElfFile, readElf } from "./elf.ts";
-import { DB_PATH, objectCandidates, resolveIn } from "./files.ts";
+import { close } from "../../ffi/fs.ts";
+import { type ElfFile, inspectFile } from "./elf.ts";
+import { DB_PATH, objectEntries, resolveIn, resolveInPackage } from "./files.ts";
+import { PackageDir } from "./pkgdir.ts";
+import { DescriptorFile } from "./reader.ts";
 import { type LibraryOwners, ownersOf } from "./libowners.ts";
 
 /**
@@ -101,10 +109,11 @@ export async function fixDepends(options: FixDependsOptions): Promise<FixDepends
   const libraries: NeededLibrary[] = [];
   const found = new Map<string, { library: string; file: string }>();
 
-  for (const rel of await objectCandidates(pkgdir)) {
+  using pkg = PackageDir.open(pkgdir);
+  for (const { rel } of objectEntries(pkg)) {
     let elf: ElfFile | undefined;
     try {
-      elf = await readElf(`${pkgdir}/${rel}`);
+      elf = await readPackageElf(pkg, rel);
     } catch (err) {
       log.warn(`skipping ${rel} of ${name}: ${(err as Error).message}`);
       continue;
@@ -117,7 +126,7 @@ export async function fixDepends(options: FixDependsOptions): Promise<FixDepends
       ...elf.runpath,
     ].map((d) => d.replace(/\$(?:\{ORIGIN\}|ORIGIN)/g, origin)).filter((d) => d.startsWith("/"));
     for (const library of elf.needed) {
-      const n = await resolveNeeded(rel, library, [...dirs, ...defaults], pkgdir, config.root, owners);
+      const n = await resolveNeeded(rel, library, [...dirs, ...defaults], pkg, config.root, owners);
       libraries.push(n);
       log.debug(describe(n));
       if (n.status === "package" && n.owner !== name && !found.has(n.owner!)) {
@@ -126,8 +135,20 @@ export async function fixDepends(options: FixDependsOptions): Promise<FixDepends
     }
   }
 
-  const { added, promoted } = await recordDepends(pkgdir, name, found, log);
+  const { added, promoted } = recordDepends(pkg, name, found, log);
   return { libraries, added, promoted };
+}
+
+/** The ELF file `rel` of the package, read through a descriptor opened without following links. */
+async function readPackageElf(pkg: PackageDir, rel: string): Promise<ElfFile | undefined> {
+  const opened = pkg.openFile(rel);
+  if (opened === undefined) return undefined;
+  try {
+    const info = await inspectFile(new DescriptorFile(opened.fd), opened.stat.size, `${pkg.path}/${rel}`);
+    return info?.format === "elf" ? info : undefined;
+  } finally {
+    close(opened.fd);
+  }
 }
 
 function describe(n: NeededLibrary): string {
@@ -149,7 +170,7 @@ async function resolveNeeded(
   file: string,
   library: string,
   dirs: string[],
-  pkgdir: string,
+  pkg: PackageDir,
   root: string,
   owners: LibraryOwners,
 ): Promise<NeededLibrary> {
@@ -162,7 +183,7 @@ async function resolveNeeded(
   for (const candidate of candidates) {
     const inRoot = await resolveParent(root, candidate);
     for (const path of inRoot === undefined || inRoot === candidate ? [candidate] : [candidate, inRoot]) {
-      if (await resolveIn(pkgdir, path) !== undefined) return { file, library, status: "self", path };
+      if (await resolveInPackage(pkg, path) !== undefined) return { file, library, status: "self", path };
     }
   }
   for (const candidate of candidates) {
@@ -204,21 +225,17 @@ async function muslPathDirs(root: string): Promise<string[]> {
  * a `make` line becomes a runtime line, a missing package is appended (in
  * name order). Comments and the order of existing lines are kept.
  */
-async function recordDepends(
-  pkgdir: string,
+function recordDepends(
+  pkg: PackageDir,
   name: string,
   found: Map<string, { library: string; file: string }>,
   log: Log,
-): Promise<{ added: string[]; promoted: string[] }> {
+): { added: string[]; promoted: string[] } {
   const added: string[] = [], promoted: string[] = [];
   if (found.size === 0) return { added, promoted };
-  const path = `${pkgdir}/${DB_PATH}/${name}/depends`;
-  let text = "";
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
+  const entry = `${DB_PATH}/${name}`;
+  const bytes = pkg.readFile(`${entry}/depends`);
+  const text = bytes === undefined ? "" : new TextDecoder().decode(bytes);
   const lines = text === "" ? [] : text.replace(/\n$/, "").split("\n");
   for (const [dep, why] of [...found].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
     const at = lines.map((l) => l.trim().split(/\s+/)).findIndex((w) => w[0] === dep);
@@ -236,8 +253,12 @@ async function recordDepends(
     }
   }
   if (added.length + promoted.length > 0) {
-    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-    await Deno.writeTextFile(path, lines.join("\n") + "\n");
+    const dir = pkg.makeDirectories(entry);
+    try {
+      PackageDir.replaceFile(dir, "depends", new TextEncoder().encode(lines.join("\n") + "\n"));
+    } finally {
+      close(dir);
+    }
   }
   return { added, promoted };
 }

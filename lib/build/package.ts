@@ -12,6 +12,11 @@
  * `build`, so that the sandbox needs to show only the run's own directories),
  * `sandbox/<pkg>/` (the sandbox's working directory: its sysroot).
  *
+ * After the build script ran, the package directory is the build's: kiln's
+ * own steps there (the database entry, `.la` removal, strip, `depends`,
+ * manifest, the archive) go through its directory descriptor and follow
+ * none of the links the build left (`pkgdir.ts`, `dbentry.ts`).
+ *
  * `KISS_HOOK` programs (`lib/hooks.ts`) are called on the way, outside the
  * sandbox: `queue PKG N TOTAL`, `pre-extract PKG PKGDIR` (packages with
  * sources), `pre-build PKG BUILDDIR`, then `build-fail PKG BUILDDIR` (whose
@@ -27,16 +32,16 @@ import { KilnError } from "../errors.ts";
 import type { Log } from "../log.ts";
 import type { Recipe } from "../recipe/types.ts";
 import { readInstalled } from "../db/installed_recipe.ts";
-import { generateManifest } from "../db/manifest.ts";
-import { generateEtcsums } from "../db/etcsums.ts";
 import { packDirectory } from "../archive/pack.ts";
 import { runHook } from "../hooks.ts";
 import { runSandboxed } from "../sandbox/run.ts";
 import { removeWorkTree } from "./cleanup.ts";
-import { copyContents, copyPath } from "./copy.ts";
+import { copyPath } from "./copy.ts";
+import { copyRecipe, writeDatabaseFiles } from "./dbentry.ts";
 import { buildEnvironment } from "./env.ts";
 import { sourceDateEpoch } from "./epoch.ts";
 import { DB_PATH } from "./files.ts";
+import { PackageDir } from "./pkgdir.ts";
 import { fixDepends } from "./fixdeps.ts";
 import { buildLogPath, lastLines } from "./logfile.ts";
 import { stripPackage } from "./strip.ts";
@@ -151,13 +156,13 @@ export async function buildPackage(job: BuildJob, run: BuildRun): Promise<BuiltP
     if (!config.keepLog) await Deno.remove(logFile).catch(() => {});
     log.info(`successfully built ${recipe.name}`);
 
-    const db = `${dirs.pkgdir}/${DB_PATH}/${recipe.name}`;
-    await copyContents(recipe.dir, db, { dereference: true });
-    for (const own of ["manifest", "etcsums"]) await Deno.remove(`${db}/${own}`).catch(() => {});
+    // From here on the package directory is the build's: every step reads and
+    // writes it through descriptors and follows none of its links (pkgdir.ts).
+    await withPackageDir(dirs.pkgdir, (pkg) => copyRecipe(pkg, recipe.name, recipe.dir));
     await runHook(config, log, "post-build", [recipe.name, dirs.pkgdir]);
     await stripPackage(dirs.pkgdir, recipe.dir, config, log);
     const fixed = await fixDepends({ pkgdir: dirs.pkgdir, name: recipe.name, config, log });
-    await writeDatabaseFiles(dirs.pkgdir, recipe.name, log);
+    await withPackageDir(dirs.pkgdir, (pkg) => writeDatabaseFiles(pkg, recipe.name, log));
 
     await Deno.mkdir(config.binDir, { recursive: true });
     const archive = `${config.binDir}/${archiveName(recipe, config)}`;
@@ -178,42 +183,9 @@ export async function buildPackage(job: BuildJob, run: BuildRun): Promise<BuiltP
   }
 }
 
-/**
- * Write `manifest` (and `etcsums` when the manifest names it) into the
- * package's database entry. Files kiss leaves out of manifests (libtool
- * `.la` files, `charset.alias`) are removed from the package first, so that
- * the archive holds exactly what its manifest lists.
- */
-async function writeDatabaseFiles(pkgdir: string, name: string, log: Log): Promise<void> {
-  const db = `/${DB_PATH}/${name}`;
-  let manifest = generateManifest(pkgdir, name);
-  const unlisted = await unlistedFiles(pkgdir, new Set(manifest));
-  if (unlisted.length > 0) {
-    for (const path of unlisted) {
-      log.debug(`removing ${path} from ${name}: not part of a manifest`);
-      await Deno.remove(`${pkgdir}${path}`);
-    }
-    manifest = generateManifest(pkgdir, name);
-  }
-  await Deno.writeTextFile(`${pkgdir}${db}/manifest`, manifest.join("\n") + "\n");
-  if (manifest.includes(`${db}/etcsums`)) {
-    const sums = generateEtcsums(pkgdir, manifest);
-    await Deno.writeTextFile(`${pkgdir}${db}/etcsums`, sums.length > 0 ? sums.join("\n") + "\n" : "");
-  }
-}
-
-/** Files and symlinks of `pkgdir` that the manifest does not list (absolute package paths). */
-async function unlistedFiles(pkgdir: string, listed: Set<string>): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(rel: string): Promise<void> {
-    for await (const e of Deno.readDir(`${pkgdir}${rel}`)) {
-      const path = `${rel}/${e.name}`;
-      if (e.isDirectory) await walk(path);
-      else if (!listed.has(path)) out.push(path);
-    }
-  }
-  await walk("");
-  return out.sort();
+async function withPackageDir<T>(path: string, fn: (pkg: PackageDir) => T | Promise<T>): Promise<T> {
+  using pkg = PackageDir.open(path);
+  return await fn(pkg);
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 
 import { KilnError } from "../errors.ts";
+import { pread } from "../../ffi/fs.ts";
 
 /** Largest string the readers accept (names, paths). */
 export const MAX_STRING = 1 << 16;
@@ -17,9 +18,38 @@ export function corrupt(path: string, what: string): KilnError {
   });
 }
 
+/** What {@linkcode Reader} needs of an open file (a `Deno.FsFile` has it). */
+export interface SeekableFile {
+  /** Move to `offset` from `whence`. */
+  seek(offset: number, whence: Deno.SeekMode): Promise<number>;
+  /** Read into `p`: the bytes read, or null at end of file. */
+  read(p: Uint8Array): Promise<number | null>;
+}
+
+/**
+ * A file descriptor (opened by kiln with `O_NOFOLLOW`) read with `pread`,
+ * for reading a build's files without looking their names up again.
+ */
+export class DescriptorFile implements SeekableFile {
+  #offset = 0;
+  /** Read the open descriptor `fd` (the caller closes it). */
+  constructor(readonly fd: number) {}
+  /** Only `Deno.SeekMode.Start` is needed by the readers. */
+  seek(offset: number, _whence: Deno.SeekMode): Promise<number> {
+    this.#offset = offset;
+    return Promise.resolve(offset);
+  }
+  /** `pread` at the current offset. */
+  read(p: Uint8Array): Promise<number | null> {
+    const n = pread(this.fd, p, this.#offset);
+    this.#offset += n;
+    return Promise.resolve(n === 0 && p.length > 0 ? null : n);
+  }
+}
+
 /** Reads at absolute offsets of an open file; short reads only at end of file. */
 export class Reader {
-  constructor(readonly file: Deno.FsFile, readonly size: number, readonly path: string) {}
+  constructor(readonly file: SeekableFile, readonly size: number, readonly path: string) {}
 
   /** Exactly `length` bytes at `offset`; `what` names them in errors. */
   async at(offset: number, length: number, what: string): Promise<Uint8Array> {
