@@ -21,6 +21,7 @@ import { runtimeDepends } from "../db/queries.ts";
 import { RootResolver } from "../db/resolve.ts";
 import { type DiskKind, DiskView, nonRegularEntries } from "./disk.ts";
 import { unchanged } from "./etc.ts";
+import { inDatabase } from "./dbguard.ts";
 import { runHookSync } from "../hooks.ts";
 import { runPackageScript } from "./scripts.ts";
 import { Journal, type RemoveRecord, txDir } from "./journal.ts";
@@ -81,7 +82,8 @@ export function planRemove(
       unmoved: under === dirPath,
       shared: index.hasPathsUnder(`${under}/`, name),
     };
-    if (isEtcFile(line)) {
+    // A file reached through a link into `/etc` is the `/etc` file it lands on.
+    if (isEtcFile(line) || under === "/etc" || under.startsWith("/etc/")) {
       const etc = disk.entries(hostDir);
       return { ...facts, there: etc.size > 0, etc };
     }
@@ -111,6 +113,8 @@ export function planRemove(
     if (line.startsWith(entryPrefix)) continue;
     if (isDirectoryLine(line)) {
       const r = resolver.resolve(line);
+      // Nothing is deleted in kiss's database through a link.
+      if (r !== line && inDatabase(r)) continue;
       if (!index.owners(r).some((o) => o !== name)) removeDirs.push(r);
       continue;
     }
@@ -123,6 +127,7 @@ export function planRemove(
     }
     if (!dir.there) continue;
     const r = dir.unmoved ? line : `${dir.resolved}${line.slice(slash)}`;
+    if (!dir.unmoved && inDatabase(r)) continue;
     if (dir.shared && index.owners(r).some((o) => o !== name)) continue;
     if (dir.etc !== undefined) {
       const kind = dir.etc.get(line.slice(slash + 1));

@@ -1,0 +1,139 @@
+/**
+ * kiss's database belongs to kiln (SPEC §8, §10): `/var/db/kiss` and
+ * everything below it. No package may put a file, directory or link there —
+ * its own database entry, which kiln writes, aside — whether by naming it
+ * or by reaching it through a symbolic link: one of the root's, or one of
+ * the archive's own (a link `usr/x -> ../var/db/kiss` would let a second
+ * package write another package's `pre-remove`, or kiln's own lock and
+ * journal). A link of the package whose target leads into the database is
+ * refused too, wherever it is.
+ *
+ * Paths are resolved as {@linkcode PathResolver} resolves them in the root,
+ * with the archive's links laid over the root where they will be placed.
+ *
+ * @module
+ */
+
+import { KilnError } from "../errors.ts";
+import { entryPrefix, inEntry, isPlacedFile } from "./conflicts.ts";
+import { type PackageArchive, refuse } from "./package.ts";
+import type { PathResolver } from "./paths.ts";
+
+/** The database directory, inside a root. */
+export const DATABASE_DIR = "/var/db/kiss";
+
+/** The directories that lead to kiss's database (and the database and its `installed/`), each ending in `/`. */
+const LEADING_DIRS = new Set(["/var/", "/var/db/", `${DATABASE_DIR}/`, `${DATABASE_DIR}/installed/`]);
+
+const MAX_LINKS = 40;
+
+/** True when `resolved` (a resolved path inside the root, with or without a trailing `/`) is in kiss's database. */
+export function inDatabase(resolved: string): boolean {
+  return resolved === DATABASE_DIR || resolved.startsWith(`${DATABASE_DIR}/`);
+}
+
+function parentOf(path: string): string {
+  const p = path.endsWith("/") ? path.slice(0, -1) : path;
+  return p.slice(0, p.lastIndexOf("/")) || "/";
+}
+
+function baseOf(path: string): string {
+  const p = path.endsWith("/") ? path.slice(0, -1) : path;
+  return p.slice(p.lastIndexOf("/") + 1);
+}
+
+/**
+ * Resolves directory paths through the root's links (`resolver`) and the
+ * links `archiveLinks` of a package (resolved place → target) as if they
+ * were already in the root.
+ */
+export class OverlayResolver {
+  readonly #resolver: PathResolver;
+  readonly #links: ReadonlyMap<string, string>;
+
+  /** `archiveLinks` maps where each link of the package goes (resolved) to its target. */
+  constructor(resolver: PathResolver, archiveLinks: ReadonlyMap<string, string>) {
+    this.#resolver = resolver;
+    this.#links = archiveLinks;
+  }
+
+  /** Resolve every component of `path` (no trailing `/` in the result, except `/`). */
+  resolveDir(path: string): string {
+    return this.#links.size === 0 ? this.#resolver.resolveDir(path) : this.#walk(path, 0);
+  }
+
+  #walk(path: string, depth: number): string {
+    if (depth > MAX_LINKS) {
+      throw new KilnError(`too many levels of symbolic links resolving ${path}`, {
+        hint: "the package's links and the root's make a loop; the archive is refused",
+      });
+    }
+    const parts = path.split("/");
+    let cur = "";
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i];
+      if (part === "" || part === ".") continue;
+      if (part === "..") {
+        cur = cur.slice(0, cur.lastIndexOf("/"));
+        continue;
+      }
+      const next = `${cur}/${part}`;
+      const rest = parts.slice(i + 1).join("/");
+      const link = this.#links.get(next);
+      if (link !== undefined) {
+        const target = link.startsWith("/") ? link : `${cur}/${link}`;
+        return this.#walk(rest ? `${target}/${rest}` : target, depth + 1);
+      }
+      const r = this.#resolver.resolveDir(next);
+      if (r !== next) return this.#walk(rest ? `${r}/${rest}` : r, depth + 1);
+      cur = next;
+    }
+    return cur === "" ? "/" : cur;
+  }
+}
+
+/**
+ * Refuse `pkg` when any of its entries, other than its own database entry,
+ * lands in kiss's database through a link, or is a link leading into it
+ * (see the module documentation). `resolver` resolves in the root.
+ */
+export function checkDatabaseReach(pkg: PackageArchive, resolver: PathResolver): void {
+  const prefix = entryPrefix(pkg.name);
+  // Where the package's links will be, resolved through the root.
+  const links = new Map<string, string>();
+  for (const e of pkg.entries) {
+    if (e.type !== "symlink" || inEntry(prefix, e.path) || !isPlacedFile(pkg, prefix, e)) continue;
+    const dir = resolver.resolveDir(parentOf(e.path));
+    links.set(`${dir === "/" ? "" : dir}/${baseOf(e.path)}`, e.linkName ?? "");
+  }
+  const overlay = new OverlayResolver(resolver, links);
+  const dirs = new Map<string, string>();
+  const resolveParent = (path: string) => {
+    const parent = parentOf(path);
+    let r = dirs.get(parent);
+    if (r === undefined) dirs.set(parent, r = overlay.resolveDir(parent));
+    return r === "/" ? "" : r;
+  };
+  for (const e of pkg.entries) {
+    if (inEntry(prefix, e.path) || LEADING_DIRS.has(e.path)) continue;
+    const where = `${resolveParent(e.path)}/${baseOf(e.path)}`;
+    if (inDatabase(where)) {
+      throw refuse(
+        pkg.file,
+        `${e.path} would be written into kiss's database (it resolves to ${where} through a symbolic link)`,
+        "kiss's database belongs to kiln: no package may place anything there; the archive is refused",
+      );
+    }
+    if (e.type !== "symlink") continue;
+    const target = e.linkName ?? "";
+    const from = parentOf(where) === "/" ? "" : parentOf(where);
+    const lands = overlay.resolveDir(target.startsWith("/") ? target : `${from}/${target}`);
+    if (inDatabase(lands)) {
+      throw refuse(
+        pkg.file,
+        `${e.path} is a symbolic link into kiss's database (${target} leads to ${lands})`,
+        "kiss's database belongs to kiln: no package may link into it; the archive is refused",
+      );
+    }
+  }
+}
