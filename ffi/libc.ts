@@ -92,6 +92,8 @@ const SYSCALLS: Record<string, Record<string, number>> = {
     unshare: 272,
     dup3: 292,
     syncfs: 306,
+    fdatasync: 75,
+    renameat2: 316,
   },
   aarch64: {
     dup3: 24,
@@ -120,6 +122,8 @@ const SYSCALLS: Record<string, Record<string, number>> = {
     geteuid: 175,
     execve: 221,
     syncfs: 267,
+    fdatasync: 83,
+    renameat2: 276,
   },
 };
 /** Numbers shared by every architecture (allocated after the tables were unified). */
