@@ -137,3 +137,21 @@ export function checkDatabaseReach(pkg: PackageArchive, resolver: PathResolver):
     }
   }
 }
+
+/**
+ * Whether the package script `script` of installed package `pkg` may run:
+ * true when it is absent or a file of the package's own entry; false (and
+ * said as a warning by the caller) when the entry or the script is a link,
+ * which an older kiln may have let in and which would run a file of
+ * another package, or of the host, as root.
+ */
+export function isOwnScript(installedDir: string, pkg: string, script: string): boolean {
+  for (const path of [`${installedDir}/${pkg}`, `${installedDir}/${pkg}/${script}`]) {
+    try {
+      if (Deno.lstatSync(path).isSymlink) return false;
+    } catch {
+      return true;
+    }
+  }
+  return true;
+}

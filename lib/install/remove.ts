@@ -21,7 +21,7 @@ import { runtimeDepends } from "../db/queries.ts";
 import { RootResolver } from "../db/resolve.ts";
 import { type DiskKind, DiskView, nonRegularEntries } from "./disk.ts";
 import { unchanged } from "./etc.ts";
-import { inDatabase } from "./dbguard.ts";
+import { inDatabase, isOwnScript } from "./dbguard.ts";
 import { runHookSync } from "../hooks.ts";
 import { runPackageScript } from "./scripts.ts";
 import { Journal, type RemoveRecord, txDir } from "./journal.ts";
@@ -191,7 +191,13 @@ export function removeOne(session: Session, name: string, index: OwnerIndex): vo
   const { config, log, steps, durability } = session;
   checkRemovable(config, name, index);
   runHookSync(config, log, "pre-remove", [name, `${config.installedDir}/${name}`]);
-  runPackageScript(config, log, name, "pre-remove");
+  if (isOwnScript(config.installedDir, name, "pre-remove")) runPackageScript(config, log, name, "pre-remove");
+  else {
+    log.warn(
+      `${name}: skipping pre-remove: ${config.installedDir}/${name}/pre-remove is reached through a symbolic link, ` +
+        "not a file of the package's own entry",
+    );
+  }
   const manifest = readManifest(config.installedDir, name);
   // A big package's files are deleted by two threads; the second starts while the removal is planned.
   const helper = WriteHelper.forRemoval(manifest.length);

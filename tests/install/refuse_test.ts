@@ -533,3 +533,23 @@ Deno.test("two packages: a link left by one is never a way into kiss's database 
   assert.throws(() => Deno.lstatSync(`${root}/var/db/kiss/installed/a`), Deno.errors.NotFound);
   assert.deepEqual(diffSnapshots(host, snapshot(outside)), []);
 });
+
+Deno.test("pre-remove runs only from the package's own entry: a link there (left by an older kiln) is not run", async () => {
+  await using tmp = await tempDir();
+  const root = `${tmp.path}/root`;
+  const config = rootConfig(root);
+  await installArchives(config, [
+    await makeArchive({ name: "base", files: { "usr/bin/a": "a" }, preRemove: "#!/bin/sh\necho base\n" }, tmp.path),
+    await makeArchive({ name: "victim", files: { "usr/bin/v": "v" } }, tmp.path),
+  ], testLog());
+  // victim's pre-remove is a link to base's: removing victim must not run base's script (as root).
+  Deno.symlinkSync("../base/pre-remove", `${root}/var/db/kiss/installed/victim/pre-remove`);
+  const log = testLog();
+  await removePackages(config, ["victim"], log);
+  assert.deepEqual(log.events.lines("warn"), [
+    `victim: skipping pre-remove: ${root}/var/db/kiss/installed/victim/pre-remove is reached through a symbolic link, ` +
+    "not a file of the package's own entry",
+  ]);
+  assert.ok(!log.events.lines().some((l) => l.includes("running pre-remove")));
+  assert.equal(Deno.readTextFileSync(`${root}/var/db/kiss/installed/base/pre-remove`), "#!/bin/sh\necho base\n");
+});
