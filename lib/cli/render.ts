@@ -4,10 +4,16 @@
  * builds and installs when standard error is a terminal. In a pipe, progress
  * events are dropped and only the plain lines remain.
  *
+ * Messages carry untrusted text (package names, file paths from archives,
+ * the tail of a build's log): control characters and bidirectional marks in
+ * them are shown escaped (`lib/text.ts`), so that they cannot move the
+ * cursor, rewrite earlier lines or reorder what is read.
+ *
  * @module
  */
 
 import type { KilnEvent, LogLevel, Reporter } from "../log.ts";
+import { printable, printableLines } from "../text.ts";
 
 /** How the renderer behaves. */
 export interface RenderOptions {
@@ -101,7 +107,8 @@ export class TerminalRenderer implements Reporter {
       if (e.level === "debug" && !this.#o.verbose) return;
       if (e.level === "info" && this.#o.quiet) return;
       const tag = `[${e.level.toUpperCase()}]`;
-      const text = this.#o.color ? `${LEVEL_COLOR[e.level]}${tag}\x1b[0m ${e.message}\n` : `${tag} ${e.message}\n`;
+      const message = printableLines(e.message);
+      const text = this.#o.color ? `${LEVEL_COLOR[e.level]}${tag}\x1b[0m ${message}\n` : `${tag} ${message}\n`;
       this.#clear();
       this.#o.write(text);
       this.#draw(true);
@@ -115,13 +122,15 @@ export class TerminalRenderer implements Reporter {
       return;
     }
     const bar = this.#bars.get(e.id);
-    if (bar) Object.assign(bar, { label: e.label, done: e.done, total: e.total, detail: e.detail });
+    const label = printable(e.label);
+    const detail = e.detail === undefined ? undefined : printable(e.detail);
+    if (bar) Object.assign(bar, { label, done: e.done, total: e.total, detail });
     else {this.#bars.set(e.id, {
         phase: e.phase,
-        label: e.label,
+        label,
         done: e.done,
         total: e.total,
-        detail: e.detail,
+        detail,
         started: this.#o.now(),
       });}
     this.#draw(false);

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, runKiln } from "../_helpers/cli.ts";
 import { tempDir, writeRecipe } from "../_helpers/fixtures.ts";
-import { makeArchive } from "../_helpers/packages.ts";
+import { makeArchive, packageItems, rawArchive } from "../_helpers/packages.ts";
 
 async function world(t: string) {
   const root = `${t}/root`;
@@ -155,4 +155,19 @@ Deno.test("zstd packages install the same with a zstd program that misbehaves, o
   assert.equal(noCalls.code, 0, describe(noCalls));
   assert.doesNotMatch(noCalls.stderr, /zstd program failed/);
   assert.equal(Deno.readTextFileSync(`${root}/usr/lib/liblib.so`), "l");
+});
+
+Deno.test("names from a hostile archive reach the terminal escaped, never as control sequences", async () => {
+  await using tmp = await tempDir();
+  const root = `${tmp.path}/root`;
+  Deno.mkdirSync(root);
+  // Two database entries, one named to clear the line and move the cursor: refused, and the message names both.
+  const file = await rawArchive(`${tmp.path}/pkg.tar.gz`, [
+    ...packageItems({ name: "ok" }),
+    ...packageItems({ name: "x\x1b[2K\x1b[1Ahidden\u202e" }),
+  ]);
+  const out = await runKiln(["install", file], { env: { KISS_ROOT: root, KISS_FSYNC: "0" } });
+  assert.notEqual(out.code, 0, describe(out));
+  assert.match(out.stderr, /database entries of several packages inside \(ok, x\\x1b\[2K\\x1b\[1Ahidden\\u202e\)/);
+  assert.ok(!/[\x1b\r\u202e]/.test(out.stderr), `no raw control character: ${JSON.stringify(out.stderr)}`);
 });
