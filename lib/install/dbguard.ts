@@ -78,15 +78,14 @@ export class OverlayResolver {
         continue;
       }
       const next = `${cur}/${part}`;
-      const rest = parts.slice(i + 1).join("/");
       const link = this.#links.get(next);
-      if (link !== undefined) {
-        const target = link.startsWith("/") ? link : `${cur}/${link}`;
-        return this.#walk(rest ? `${target}/${rest}` : target, depth + 1);
+      const r = link !== undefined ? (link.startsWith("/") ? link : `${cur}/${link}`) : this.#resolver.resolveDir(next);
+      if (link === undefined && r === next) {
+        cur = next;
+        continue;
       }
-      const r = this.#resolver.resolveDir(next);
-      if (r !== next) return this.#walk(rest ? `${r}/${rest}` : r, depth + 1);
-      cur = next;
+      const rest = parts.slice(i + 1).join("/");
+      return this.#walk(rest ? `${r}/${rest}` : r, depth + 1);
     }
     return cur === "" ? "/" : cur;
   }
@@ -102,22 +101,28 @@ export function checkDatabaseReach(pkg: PackageArchive, resolver: PathResolver):
   // Where the package's links will be, resolved through the root.
   const links = new Map<string, string>();
   for (const e of pkg.entries) {
-    if (e.type !== "symlink" || inEntry(prefix, e.path) || !isPlacedFile(pkg, prefix, e)) continue;
+    if (e.type !== "symlink" || !isPlacedFile(pkg, prefix, e)) continue;
     const dir = resolver.resolveDir(parentOf(e.path));
     links.set(`${dir === "/" ? "" : dir}/${baseOf(e.path)}`, e.linkName ?? "");
   }
   const overlay = new OverlayResolver(resolver, links);
-  const dirs = new Map<string, string>();
-  const resolveParent = (path: string) => {
-    const parent = parentOf(path);
-    let r = dirs.get(parent);
-    if (r === undefined) dirs.set(parent, r = overlay.resolveDir(parent));
-    return r === "/" ? "" : r;
-  };
+  // Entries come directory by directory: what depends on the directory is worked out once per run.
+  let dirPath = "\0";
+  let resolved = "";
+  let dirInDatabase = false;
   for (const e of pkg.entries) {
     if (inEntry(prefix, e.path) || LEADING_DIRS.has(e.path)) continue;
-    const where = `${resolveParent(e.path)}/${baseOf(e.path)}`;
-    if (inDatabase(where)) {
+    const end = e.path.endsWith("/") ? e.path.length - 1 : e.path.length;
+    const slash = e.path.lastIndexOf("/", end - 1);
+    if (slash !== dirPath.length || !e.path.startsWith(dirPath)) {
+      dirPath = e.path.slice(0, slash);
+      const r = overlay.resolveDir(dirPath || "/");
+      resolved = r === "/" ? "" : r;
+      dirInDatabase = inDatabase(resolved);
+    }
+    const base = e.path.slice(slash + 1, end);
+    const where = `${resolved}/${base}`;
+    if (dirInDatabase || (resolved === "/var/db" && base === "kiss")) {
       throw refuse(
         pkg.file,
         `${e.path} would be written into kiss's database (it resolves to ${where} through a symbolic link)`,
@@ -126,8 +131,14 @@ export function checkDatabaseReach(pkg: PackageArchive, resolver: PathResolver):
     }
     if (e.type !== "symlink") continue;
     const target = e.linkName ?? "";
-    const from = parentOf(where) === "/" ? "" : parentOf(where);
-    const lands = overlay.resolveDir(target.startsWith("/") ? target : `${from}/${target}`);
+    // A link to a name beside it (`libz.so -> libz.so.1`) leads where that name is, unless it is a link of the
+    // archive itself. (A link of the root there is the root's own way into wherever it leads: it is checked
+    // when something is written through it.)
+    const plain = !target.includes("/") && target !== "." && target !== "..";
+    const candidate = `${resolved}/${target}`;
+    const lands = plain && !links.has(candidate)
+      ? candidate
+      : overlay.resolveDir(target.startsWith("/") ? target : candidate);
     if (inDatabase(lands)) {
       throw refuse(
         pkg.file,
