@@ -518,6 +518,21 @@ Deno.test("two packages: a link left by one is never a way into kiss's database 
     assert.deepEqual(diffSnapshots(host, snapshot(outside)), [], what);
   }
 
+  // Both in one run: the link comes in with the first package, the second is refused before it writes anything.
+  const w = await makeArchive({ name: "w", files: { "usr/share/w": { symlink: "../../var/db" } } }, `${tmp.path}/w`);
+  const x = await makeArchive(
+    { name: "x", depends: ["w"], files: { "usr/share/w/kiss/installed/base/post-install": "#!/bin/sh\n" } },
+    `${tmp.path}/x`,
+  );
+  await assert.rejects(
+    () => installArchives(config, [x, w], log),
+    /x@1\.0-1\.tar\.gz: \/usr\/share\/w\/kiss\/ would be written into kiss's database \(it resolves to \/var\/db\/kiss through/,
+  );
+  assert.equal(Deno.readLinkSync(`${root}/usr/share/w`), "../../var/db", "the first package is installed");
+  assert.throws(() => Deno.lstatSync(`${root}/var/db/kiss/installed/base/post-install`), Deno.errors.NotFound);
+  assert.throws(() => Deno.lstatSync(`${root}/var/db/kiss/installed/x`), Deno.errors.NotFound);
+  assert.deepEqual(diffSnapshots(host, snapshot(outside)), []);
+
   // A manifest an older kiln may have accepted lists a path reaching into the database through A's link:
   // removing the package deletes nothing there.
   const manifest = `${root}/var/db/kiss/installed/a/manifest`;
