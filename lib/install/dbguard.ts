@@ -166,3 +166,22 @@ export function isOwnScript(installedDir: string, pkg: string, script: string): 
   }
   return true;
 }
+
+/**
+ * Throw {@linkcode KilnError} when the database entry of installed package
+ * `pkg` is a symbolic link: its manifest would say what to delete, and its
+ * scripts what to run, from wherever the link leads. Nothing happens when
+ * there is no entry.
+ */
+export function checkEntryNotLink(installedDir: string, pkg: string): void {
+  const path = `${installedDir}/${pkg}`;
+  let link = false;
+  try {
+    link = Deno.lstatSync(path).isSymlink;
+  } catch { /* not installed */ }
+  if (link) {
+    throw new KilnError(`the database entry ${path} is a symbolic link; kiln does not follow links in kiss's database`, {
+      hint: "an entry is a directory kiln wrote: delete the link (and install the package again if it is needed)",
+    });
+  }
+}

@@ -30,7 +30,7 @@ import { decideEtc, entrySum, unchanged } from "./etc.ts";
 import { type InstallRecord, stagedDirName } from "./journal.ts";
 import { type PathResolver, PlanResolver } from "./paths.ts";
 import { conflictError, entryPrefix, findConflicts, inEntry, isPlacedFile } from "./conflicts.ts";
-import { checkDatabaseReach, inDatabase } from "./dbguard.ts";
+import { checkDatabaseReach, checkEntryNotLink, inDatabase } from "./dbguard.ts";
 import { type PackageArchive, type PackageEntry, refuse } from "./package.ts";
 import { hostPath, present } from "./replay.ts";
 
@@ -108,6 +108,7 @@ export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan 
   const host = (p: string) => hostPath(root, p);
   const prefix = entryPrefix(name);
   checkDatabaseReach(pkg, resolver);
+  checkEntryNotLink(paths.installedDir, name);
 
   // The version being replaced.
   let oldManifest: string[] | undefined;

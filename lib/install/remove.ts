@@ -21,7 +21,7 @@ import { runtimeDepends } from "../db/queries.ts";
 import { RootResolver } from "../db/resolve.ts";
 import { type DiskKind, DiskView, nonRegularEntries } from "./disk.ts";
 import { unchanged } from "./etc.ts";
-import { inDatabase, isOwnScript } from "./dbguard.ts";
+import { checkEntryNotLink, inDatabase, isOwnScript } from "./dbguard.ts";
 import { runHookSync } from "../hooks.ts";
 import { runPackageScript } from "./scripts.ts";
 import { Journal, type RemoveRecord, txDir } from "./journal.ts";
@@ -59,8 +59,10 @@ export function planRemove(
   config: Config,
   name: string,
   index: OwnerIndex,
-  manifest: readonly string[] = readManifest(config.installedDir, name),
+  manifest?: readonly string[],
 ): RemovePlan {
+  checkEntryNotLink(config.installedDir, name);
+  manifest ??= readManifest(config.installedDir, name);
   const sums = pairEtcsums(manifest, readEtcsums(`${config.installedDir}/${name}`));
   const resolver = new RootResolver(config.root);
   const disk = new DiskView();
@@ -190,6 +192,7 @@ function dependentsFirst(config: Config, names: readonly string[]): string[] {
 export function removeOne(session: Session, name: string, index: OwnerIndex): void {
   const { config, log, steps, durability } = session;
   checkRemovable(config, name, index);
+  checkEntryNotLink(config.installedDir, name);
   runHookSync(config, log, "pre-remove", [name, `${config.installedDir}/${name}`]);
   if (isOwnScript(config.installedDir, name, "pre-remove")) runPackageScript(config, log, name, "pre-remove");
   else {

@@ -568,3 +568,37 @@ Deno.test("pre-remove runs only from the package's own entry: a link there (left
   assert.ok(!log.events.lines().some((l) => l.includes("running pre-remove")));
   assert.equal(Deno.readTextFileSync(`${root}/var/db/kiss/installed/base/pre-remove`), "#!/bin/sh\necho base\n");
 });
+
+Deno.test("a database entry that is a link (left by an older kiln) is never read to delete or upgrade", async () => {
+  await using tmp = await tempDir();
+  const root = `${tmp.path}/root`;
+  const config = rootConfig(root);
+  await installArchives(
+    config,
+    [await makeArchive({ name: "base", files: { "usr/bin/a": "a" } }, tmp.path)],
+    testLog(),
+  );
+  // A user's file, and an "entry" elsewhere whose manifest lists it.
+  Deno.mkdirSync(`${root}/home/user`, { recursive: true });
+  Deno.writeTextFileSync(`${root}/home/user/thesis`, "years of work\n");
+  Deno.mkdirSync(`${root}/tmp/fake`, { recursive: true });
+  Deno.writeTextFileSync(`${root}/tmp/fake/manifest`, "/home/user/thesis\n/var/db/kiss/installed/evil/manifest\n");
+  Deno.writeTextFileSync(`${root}/tmp/fake/version`, "1 1\n");
+  Deno.symlinkSync("../../../../tmp/fake", `${root}/var/db/kiss/installed/evil`);
+  // The owner index is derived data, rebuilt as it likes.
+  const derived = (p: string) => p.endsWith("/.kiln-owners");
+  const before = snapshot(root, derived);
+  const refused =
+    /the database entry .*\/var\/db\/kiss\/installed\/evil is a symbolic link; kiln does not follow links/;
+  await assert.rejects(() => removePackages(config, ["evil"], testLog()), refused);
+  await assert.rejects(
+    async () =>
+      installArchives(
+        config,
+        [await makeArchive({ name: "evil", files: { "usr/bin/e": "e" } }, `${tmp.path}/e`)],
+        testLog(),
+      ),
+    refused,
+  );
+  assert.deepEqual(diffSnapshots(before, snapshot(root, derived)), []);
+});
