@@ -17,6 +17,7 @@ import { printable, printableLines } from "../text.ts";
 
 /** How the renderer behaves. */
 export interface RenderOptions {
+  /** Colour the `[LEVEL]` tags. */
   color: boolean;
   /** Standard error is a terminal: draw progress bars. */
   terminal: boolean;
@@ -39,12 +40,19 @@ const LEVEL_COLOR: Record<LogLevel, string> = {
   error: "\x1b[31m",
 };
 
-interface Bar {
+/** One progress bar: what {@linkcode formatBar} draws. */
+export interface Bar {
+  /** What it measures (`download`, `build`, `install`…). */
   phase: string;
+  /** What is worked on (shown escaped). */
   label: string;
+  /** Units done. */
   done: number;
+  /** Units in all, when known. */
   total?: number;
+  /** Extra text, such as the last line of a build log (shown escaped). */
   detail?: string;
+  /** When it started, in milliseconds of the renderer's clock. */
   started: number;
 }
 
@@ -92,6 +100,7 @@ export class TerminalRenderer implements Reporter {
   #drawn = 0;
   #lastDraw = 0;
 
+  /** A renderer behaving as `options` say. */
   constructor(options: RenderOptions) {
     const encoder = new TextEncoder();
     this.#o = {
@@ -102,6 +111,7 @@ export class TerminalRenderer implements Reporter {
     } as Required<Omit<RenderOptions, "columns">> & { columns: number };
   }
 
+  /** Show one event (a log line, or a change to a progress bar). */
   emit(e: KilnEvent): void {
     if (e.type === "log") {
       if (e.level === "debug" && !this.#o.verbose) return;

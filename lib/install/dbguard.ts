@@ -180,8 +180,11 @@ export function checkEntryNotLink(installedDir: string, pkg: string): void {
     link = Deno.lstatSync(path).isSymlink;
   } catch { /* not installed */ }
   if (link) {
-    throw new KilnError(`the database entry ${path} is a symbolic link; kiln does not follow links in kiss's database`, {
-      hint: "an entry is a directory kiln wrote: delete the link (and install the package again if it is needed)",
-    });
+    throw new KilnError(
+      `the database entry ${path} is a symbolic link; kiln does not follow links in kiss's database`,
+      {
+        hint: "an entry is a directory kiln wrote: delete the link (and install the package again if it is needed)",
+      },
+    );
   }
 }
