@@ -120,12 +120,12 @@ export function checkDatabaseReach(pkg: PackageArchive, resolver: PathResolver):
       resolved = r === "/" ? "" : r;
       dirInDatabase = inDatabase(resolved);
     }
-    const base = e.path.slice(slash + 1, end);
-    const where = `${resolved}/${base}`;
-    if (dirInDatabase || (resolved === "/var/db" && base === "kiss")) {
+    if (dirInDatabase || (resolved === "/var/db" && e.path.slice(slash + 1, end) === "kiss")) {
       throw refuse(
         pkg.file,
-        `${e.path} would be written into kiss's database (it resolves to ${where} through a symbolic link)`,
+        `${e.path} would be written into kiss's database (it resolves to ${resolved}/${
+          e.path.slice(slash + 1, end)
+        } through a symbolic link)`,
         "kiss's database belongs to kiln: no package may place anything there; the archive is refused",
       );
     }
