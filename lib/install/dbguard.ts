@@ -18,6 +18,8 @@ import { KilnError } from "../errors.ts";
 import { entryPrefix, inEntry, isPlacedFile } from "./conflicts.ts";
 import { type PackageArchive, refuse } from "./package.ts";
 import type { PathResolver } from "./paths.ts";
+import type { DirResolver } from "../db/resolve.ts";
+import { isDirectory } from "../fs_queries.ts";
 
 /** The database directory, inside a root. */
 export const DATABASE_DIR = "/var/db/kiss";
@@ -26,6 +28,9 @@ export const DATABASE_DIR = "/var/db/kiss";
 const LEADING_DIRS = new Set(["/var/", "/var/db/", `${DATABASE_DIR}/`, `${DATABASE_DIR}/installed/`]);
 
 const MAX_LINKS = 40;
+
+/** What a path resolves to through links that loop: no path at all. */
+const LOOP = "\0loop";
 
 /** True when `resolved` (a resolved path inside the root, with or without a trailing `/`) is in kiss's database. */
 export function inDatabase(resolved: string): boolean {
@@ -57,17 +62,17 @@ export class OverlayResolver {
     this.#links = archiveLinks;
   }
 
-  /** Resolve every component of `path` (no trailing `/` in the result, except `/`). */
+  /**
+   * Resolve every component of `path` (no trailing `/` in the result, except
+   * `/`); links that loop give a string that is no path.
+   */
   resolveDir(path: string): string {
     return this.#links.size === 0 ? this.#resolver.resolveDir(path) : this.#walk(path, 0);
   }
 
   #walk(path: string, depth: number): string {
-    if (depth > MAX_LINKS) {
-      throw new KilnError(`too many levels of symbolic links resolving ${path}`, {
-        hint: "the package's links and the root's make a loop; the archive is refused",
-      });
-    }
+    // Links that loop lead nowhere (as the kernel says ELOOP), so not into the database either.
+    if (depth > MAX_LINKS) return LOOP;
     const parts = path.split("/");
     let cur = "";
     for (let i = 0; i < parts.length; i++) {
@@ -187,4 +192,21 @@ export function checkEntryNotLink(installedDir: string, pkg: string): void {
       },
     );
   }
+}
+
+/**
+ * Whether the link at `path` (inside the root) leads to a directory, as
+ * `resolver` resolves it (`host` gives a path's host path). Links that loop
+ * lead to no directory: a package shipping one can still be upgraded and
+ * removed.
+ */
+export function leadsToDirectory(resolver: DirResolver, host: (path: string) => string, path: string): boolean {
+  let resolved: string;
+  try {
+    resolved = resolver.resolveDir(path);
+  } catch (err) {
+    if (err instanceof KilnError) return false;
+    throw err;
+  }
+  return isDirectory(host(resolved));
 }

@@ -23,14 +23,13 @@ import {
   sortManifest,
 } from "../db/manifest.ts";
 import { byteOrder, reverseByteOrder } from "../db/order.ts";
-import { isDirectory } from "../fs_queries.ts";
 import { RootResolver } from "../db/resolve.ts";
 import { type DiskKind, DiskView } from "./disk.ts";
 import { decideEtc, entrySum, unchanged } from "./etc.ts";
 import { type InstallRecord, stagedDirName } from "./journal.ts";
 import { type PathResolver, PlanResolver } from "./paths.ts";
 import { conflictError, entryPrefix, findConflicts, inEntry, isPlacedFile } from "./conflicts.ts";
-import { checkDatabaseReach, checkEntryNotLink, inDatabase } from "./dbguard.ts";
+import { checkDatabaseReach, checkEntryNotLink, inDatabase, leadsToDirectory } from "./dbguard.ts";
 import { type PackageArchive, type PackageEntry, refuse } from "./package.ts";
 import { hostPath, present } from "./replay.ts";
 
@@ -338,7 +337,7 @@ export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan 
       if (isDirectoryLine(line)) removeDirs.push(r);
       else if (disk.kind(host(r)) === "missing") continue;
       else if ((isEtcFile(line) || isEtcFile(r)) && !unchanged(host(r), oldSums.get(line))) etcKept.push(line);
-      else if (disk.kind(host(r)) === "symlink" && isDirectory(host(resolver.resolveDir(r)))) removeDirLinks.push(r);
+      else if (disk.kind(host(r)) === "symlink" && leadsToDirectory(resolver, host, r)) removeDirLinks.push(r);
       else removeFiles.push(r);
     }
     removeDirs.sort(reverseByteOrder);

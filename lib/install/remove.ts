@@ -21,7 +21,7 @@ import { runtimeDepends } from "../db/queries.ts";
 import { RootResolver } from "../db/resolve.ts";
 import { type DiskKind, DiskView, nonRegularEntries } from "./disk.ts";
 import { unchanged } from "./etc.ts";
-import { checkEntryNotLink, inDatabase, isOwnScript } from "./dbguard.ts";
+import { checkEntryNotLink, inDatabase, isOwnScript, leadsToDirectory } from "./dbguard.ts";
 import { runHookSync } from "../hooks.ts";
 import { runPackageScript } from "./scripts.ts";
 import { Journal, type RemoveRecord, txDir } from "./journal.ts";
@@ -29,7 +29,6 @@ import { completeRemove, hostPath, removeEmptyDir } from "./replay.ts";
 import { type Session, withSession } from "./session.ts";
 import { listAlternatives } from "./alternatives.ts";
 import { WriteHelper } from "./write_helper.ts";
-import { isDirectory } from "../fs_queries.ts";
 
 /** What removing one package does. */
 export interface RemovePlan {
@@ -107,7 +106,7 @@ export function planRemove(
     if (target !== undefined && !target.includes("/") && target !== "." && target !== ".." && !special.has(target)) {
       return false;
     }
-    return isDirectory(host(resolver.resolveDir(link)));
+    return leadsToDirectory(resolver, host, link);
   };
   let dir: DirFacts | undefined;
   let dirPath = "";
@@ -135,7 +134,7 @@ export function planRemove(
       const kind = dir.etc.get(line.slice(slash + 1));
       if (kind === undefined) continue;
       if (!unchanged(host(r), sums.get(line))) etcKept.push(line);
-      else if (kind === "symlink" && isDirectory(host(resolver.resolveDir(r)))) removeDirLinks.push(r);
+      else if (kind === "symlink" && leadsToDirectory(resolver, host, r)) removeDirLinks.push(r);
       else removeFiles.push(r);
     } else if (dir.dirLinks?.has(line.slice(slash + 1))) removeDirLinks.push(r);
     else removeFiles.push(r);
