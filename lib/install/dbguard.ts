@@ -9,7 +9,10 @@
  * refused too, wherever it is.
  *
  * Paths are resolved as {@linkcode PathResolver} resolves them in the root,
- * with the archive's links laid over the root where they will be placed.
+ * with the archive's links laid over the root where they will be placed;
+ * links that loop lead nowhere. Installed entries are read only when they
+ * are not links themselves, and a package script only when it is a file of
+ * the package's own entry.
  *
  * @module
  */
