@@ -13,6 +13,7 @@ import { Log } from "./lib/log.ts";
 import { TerminalRenderer } from "./lib/cli/render.ts";
 import { runExtension } from "./lib/cli/extension.ts";
 import { FlagError, type FlagSpecs, parseFlags } from "./lib/cli/flags.ts";
+import { printableLines } from "./lib/text.ts";
 
 /** The hidden sub-command the sandbox helper runs as (SPEC §7 step 1). */
 const SANDBOX_HELPER = "__sandbox-helper";
@@ -89,6 +90,8 @@ async function main(argv: string[]): Promise<number> {
     });
     const [fullName, spec] = values.help ? ["help", COMMANDS.help] : found;
     const encoder = new TextEncoder();
+    // On a terminal, control characters in what is printed (file paths from manifests) are shown escaped.
+    const outTerminal = Deno.stdout.isTerminal();
     const mod = await spec.load();
     const status = await mod.run({
       config,
@@ -99,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
       cwd: Deno.cwd(),
       out: (line) => {
         try {
-          Deno.stdout.writeSync(encoder.encode(line + "\n"));
+          Deno.stdout.writeSync(encoder.encode((outTerminal ? printableLines(line) : line) + "\n"));
         } catch (err) {
           throw err instanceof Deno.errors.BrokenPipe ? new OutputClosed() : err;
         }
@@ -126,12 +129,12 @@ function reportError(err: unknown): number {
   const tag = color ? "\x1b[31m[ERROR]\x1b[0m" : "[ERROR]";
   const debug = !!Deno.env.get("KISS_DEBUG") && Deno.env.get("KISS_DEBUG") !== "0";
   if (err instanceof KilnError) {
-    console.error(`${tag} ${err.message}`);
-    if (err.hint) console.error(`        ${err.hint}`);
+    console.error(`${tag} ${printableLines(err.message)}`);
+    if (err.hint) console.error(`        ${printableLines(err.hint)}`);
     if (debug) console.error(err.stack);
     return err.exitCode;
   }
-  console.error(`${tag} ${err instanceof Error ? err.message : String(err)}`);
+  console.error(`${tag} ${printableLines(err instanceof Error ? err.message : String(err))}`);
   if (debug) console.error(err instanceof Error ? err.stack : err);
   else console.error("        this is a bug in kiln; run again with KISS_DEBUG=1 for the stack trace");
   return 1;

@@ -1,7 +1,7 @@
 /**
  * File and descriptor calls (`openat`, `openat2`, `linkat`, `mkdirat`,
- * `symlinkat`, `close`, `close_range`, `dup2`, `fcntl`, `read`, `write`,
- * `chdir`, `statfs`, `flock`). Each throws {@linkcode SyscallError} on
+ * `symlinkat`, `renameat`, `close`, `close_range`, `dup2`, `fcntl`, `read`,
+ * `write`, `fdatasync`, `chdir`, `statfs`, `flock`). Each throws {@linkcode SyscallError} on
  * failure, unless it says otherwise.
  *
  * @module
@@ -361,4 +361,12 @@ export function closeFile(fd: number): void {
   const lib = perFileCalls();
   if (lib === null) return close(fd);
   if (lib.close(fd) === -1) throw failed("close");
+/** `renameat(oldDir, oldPath, newDir, newPath)` (as `renameat2` with no flags, which every architecture has). */
+export function renameat(oldDir: number, oldPath: string, newDir: number, newPath: string): void {
+  call("renameat2", [oldDir, cstring(oldPath), newDir, cstring(newPath), 0], newPath);
+}
+
+/** `fdatasync(fd)`: flush a file's data to its disk. */
+export function fdatasync(fd: number): void {
+  call("fdatasync", [fd]);
 }

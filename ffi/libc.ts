@@ -98,6 +98,8 @@ const SYSCALLS: Record<string, Record<string, number>> = {
     unlinkat: 263,
     readlinkat: 267,
     statx: 332,
+    fdatasync: 75,
+    renameat2: 316,
   },
   aarch64: {
     dup3: 24,
@@ -132,6 +134,8 @@ const SYSCALLS: Record<string, Record<string, number>> = {
     unlinkat: 35,
     readlinkat: 78,
     statx: 291,
+    fdatasync: 83,
+    renameat2: 276,
   },
 };
 /** Numbers shared by every architecture (allocated after the tables were unified). */

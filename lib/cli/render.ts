@@ -4,13 +4,20 @@
  * builds and installs when standard error is a terminal. In a pipe, progress
  * events are dropped and only the plain lines remain.
  *
+ * Messages carry untrusted text (package names, file paths from archives,
+ * the tail of a build's log): control characters and bidirectional marks in
+ * them are shown escaped (`lib/text.ts`), so that they cannot move the
+ * cursor, rewrite earlier lines or reorder what is read.
+ *
  * @module
  */
 
 import type { KilnEvent, LogLevel, Reporter } from "../log.ts";
+import { printable, printableLines } from "../text.ts";
 
 /** How the renderer behaves. */
 export interface RenderOptions {
+  /** Colour the `[LEVEL]` tags. */
   color: boolean;
   /** Standard error is a terminal: draw progress bars. */
   terminal: boolean;
@@ -33,12 +40,19 @@ const LEVEL_COLOR: Record<LogLevel, string> = {
   error: "\x1b[31m",
 };
 
-interface Bar {
+/** One progress bar: what {@linkcode formatBar} draws. */
+export interface Bar {
+  /** What it measures (`download`, `build`, `install`…). */
   phase: string;
+  /** What is worked on (shown escaped). */
   label: string;
+  /** Units done. */
   done: number;
+  /** Units in all, when known. */
   total?: number;
+  /** Extra text, such as the last line of a build log (shown escaped). */
   detail?: string;
+  /** When it started, in milliseconds of the renderer's clock. */
   started: number;
 }
 
@@ -86,6 +100,7 @@ export class TerminalRenderer implements Reporter {
   #drawn = 0;
   #lastDraw = 0;
 
+  /** A renderer behaving as `options` say. */
   constructor(options: RenderOptions) {
     const encoder = new TextEncoder();
     this.#o = {
@@ -96,12 +111,14 @@ export class TerminalRenderer implements Reporter {
     } as Required<Omit<RenderOptions, "columns">> & { columns: number };
   }
 
+  /** Show one event (a log line, or a change to a progress bar). */
   emit(e: KilnEvent): void {
     if (e.type === "log") {
       if (e.level === "debug" && !this.#o.verbose) return;
       if (e.level === "info" && this.#o.quiet) return;
       const tag = `[${e.level.toUpperCase()}]`;
-      const text = this.#o.color ? `${LEVEL_COLOR[e.level]}${tag}\x1b[0m ${e.message}\n` : `${tag} ${e.message}\n`;
+      const message = printableLines(e.message);
+      const text = this.#o.color ? `${LEVEL_COLOR[e.level]}${tag}\x1b[0m ${message}\n` : `${tag} ${message}\n`;
       this.#clear();
       this.#o.write(text);
       this.#draw(true);
@@ -115,13 +132,15 @@ export class TerminalRenderer implements Reporter {
       return;
     }
     const bar = this.#bars.get(e.id);
-    if (bar) Object.assign(bar, { label: e.label, done: e.done, total: e.total, detail: e.detail });
+    const label = printable(e.label);
+    const detail = e.detail === undefined ? undefined : printable(e.detail);
+    if (bar) Object.assign(bar, { label, done: e.done, total: e.total, detail });
     else {this.#bars.set(e.id, {
         phase: e.phase,
-        label: e.label,
+        label,
         done: e.done,
         total: e.total,
-        detail: e.detail,
+        detail,
         started: this.#o.now(),
       });}
     this.#draw(false);

@@ -16,7 +16,8 @@
  * @module
  */
 
-import { isNotFound } from "../errors.ts";
+import { isNotFound, KilnError } from "../errors.ts";
+import { DatabaseDir } from "./dbdir.ts";
 import { parseManifest } from "./manifest.ts";
 import { byteOrder } from "./order.ts";
 import { RootResolver } from "./resolve.ts";
@@ -35,13 +36,15 @@ interface Header {
 }
 
 const VERSION = 1;
+/** The index's file name in the database directory. */
+const INDEX_FILE = ".kiln-owners";
 const NL = 10;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** The index file of a database. */
 export function ownerIndexFile(paths: DatabasePaths): string {
-  return `${paths.dbRoot}/.kiln-owners`;
+  return `${paths.dbRoot}/${INDEX_FILE}`;
 }
 
 /** Names of the packages installed in a database (directory names not starting with `.`), sorted. */
@@ -154,12 +157,16 @@ export class OwnerIndex {
    * writable) written back.
    */
   static load(paths: DatabasePaths, options: { save?: boolean } = {}): OwnerIndex {
-    const file = ownerIndexFile(paths);
     let bytes: Uint8Array | undefined;
+    // Read from the checked database directory, never through a link (a link there is rebuilt over).
+    let db: DatabaseDir | undefined;
     try {
-      bytes = Deno.readFileSync(file);
+      db = DatabaseDir.open(paths.dbRoot, false);
+      bytes = db?.read(INDEX_FILE);
     } catch (err) {
-      if (!isNotFound(err)) throw err;
+      if (!isNotFound(err) && !(err instanceof KilnError)) throw err;
+    } finally {
+      db?.close();
     }
     if (bytes) {
       const index = OwnerIndex.#parse(bytes);
@@ -390,23 +397,22 @@ export class OwnerIndex {
   }
 
   /**
-   * Write the index atomically (temporary file, rename). A root kiln cannot
+   * Write the index atomically (a temporary file of an unpredictable name,
+   * made with `O_EXCL` in the checked database directory, then renamed). A root kiln cannot
    * write to (a read-only mount, another user's root) keeps no index file:
    * returns false and the next query rebuilds it again.
    */
   trySave(paths: DatabasePaths): boolean {
-    const file = ownerIndexFile(paths);
-    const tmp = `${file}.${Deno.pid}.tmp`;
+    let db: DatabaseDir | undefined;
     try {
-      Deno.statSync(paths.dbRoot);
-      Deno.writeFileSync(tmp, this.#bytes);
-      Deno.renameSync(tmp, file);
+      db = DatabaseDir.open(paths.dbRoot, false);
+      if (db === undefined) return false;
+      db.replace(INDEX_FILE, this.#bytes as Uint8Array<ArrayBuffer>, false);
       return true;
     } catch {
-      try {
-        Deno.removeSync(tmp);
-      } catch { /* never written */ }
       return false;
+    } finally {
+      db?.close();
     }
   }
 }

@@ -11,13 +11,16 @@
  * both directions is idempotent, so a crash during repair is repaired again.
  * A remove is committed from the start: it only goes forward.
  *
- * The record is written to `.kiln-journal.tmp`, synced, and renamed, so the
- * journal is either whole or absent. Paths in it are absolute inside the root.
+ * The record is written to a temporary file of an unpredictable name, synced,
+ * and renamed, so the journal is either whole or absent. Paths in it are
+ * absolute inside the root. The journal is read and written from the checked
+ * database directory (`lib/db/dbdir.ts`), never through a symbolic link.
  *
  * @module
  */
 
 import { isNotFound } from "../errors.ts";
+import { DatabaseDir } from "../db/dbdir.ts";
 import type { Durability } from "./durability.ts";
 import type { Steps } from "./steps.ts";
 
@@ -73,9 +76,12 @@ export interface SwapRecord {
 /** Anything the journal can hold. */
 export type JournalRecord = InstallRecord | RemoveRecord | SwapRecord;
 
+/** The journal's file name in the database directory. */
+const JOURNAL = ".kiln-journal";
+
 /** The journal of a database directory. */
 export function journalFile(dbRoot: string): string {
-  return `${dbRoot}/.kiln-journal`;
+  return `${dbRoot}/${JOURNAL}`;
 }
 
 /** Where a transaction stages database entries (`<db>/.kiln-tx`). */
@@ -101,13 +107,16 @@ export type JournalState =
 
 /** Read the journal of `dbRoot`, if there is one. */
 export function readJournal(dbRoot: string): JournalState {
-  let text: string;
+  const db = DatabaseDir.open(dbRoot, false);
+  if (db === undefined) return { state: "none" };
+  let bytes: Uint8Array | undefined;
   try {
-    text = Deno.readTextFileSync(journalFile(dbRoot));
-  } catch (err) {
-    if (isNotFound(err)) return { state: "none" };
-    throw err;
+    bytes = db.read(JOURNAL);
+  } finally {
+    db.close();
   }
+  if (bytes === undefined) return { state: "none" };
+  const text = new TextDecoder().decode(bytes);
   const [first, second] = text.split("\n");
   try {
     const record = JSON.parse(first) as JournalRecord;
@@ -143,31 +152,24 @@ export class Journal {
     durability: Durability,
     committed = false,
   ): Journal {
-    const file = journalFile(dbRoot);
-    const tmp = `${file}.tmp`;
-    const f = Deno.openSync(tmp, { write: true, create: true, truncate: true });
+    const text = JSON.stringify(record) + "\n" + (committed ? "commit\n" : "");
+    const db = DatabaseDir.open(dbRoot, true)!;
     try {
-      const text = JSON.stringify(record) + "\n" + (committed ? "commit\n" : "");
-      const bytes = new TextEncoder().encode(text);
-      let done = 0;
-      while (done < bytes.length) done += f.writeSync(bytes.subarray(done));
-      durability.syncFile(f);
+      db.replace(JOURNAL, new TextEncoder().encode(text), durability.enabled);
     } finally {
-      f.close();
+      db.close();
     }
-    Deno.renameSync(tmp, file);
     steps.step();
     return new Journal(dbRoot, steps, durability);
   }
 
   /** Append the commit mark (synced): from now on, a crash is completed rather than rolled back. */
   commit(): void {
-    const f = Deno.openSync(journalFile(this.#dbRoot), { append: true });
+    const db = DatabaseDir.open(this.#dbRoot, true)!;
     try {
-      f.writeSync(COMMIT);
-      this.#durability.syncFile(f);
+      db.append(JOURNAL, COMMIT, this.#durability.enabled);
     } finally {
-      f.close();
+      db.close();
     }
     this.#steps.step();
   }

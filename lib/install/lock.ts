@@ -9,7 +9,8 @@
 
 import type { Log } from "../log.ts";
 import { KilnError } from "../errors.ts";
-import { AT_FDCWD, close, flock, LOCK, O, openat } from "../../ffi/fs.ts";
+import { close, flock, LOCK, O } from "../../ffi/fs.ts";
+import { DatabaseDir } from "../db/dbdir.ts";
 import { ERRNO, haveLibrary, SyscallError } from "../../ffi/libc.ts";
 
 /** How long to wait silently before saying that the lock is held. */
@@ -55,11 +56,16 @@ export class RootLock {
     const path = lockFile(dbRoot);
     if (!haveLibrary()) return await RootLock.#acquireFile(dbRoot, path, log);
     let fd: number;
+    let db: DatabaseDir | undefined;
     try {
-      Deno.mkdirSync(dbRoot, { recursive: true });
-      fd = openat(AT_FDCWD, path, O.RDWR | O.CREAT | O.CLOEXEC, 0o644);
+      // The lock file is opened from the checked database directory, never through a link.
+      db = DatabaseDir.open(dbRoot, true)!;
+      fd = db.openFile(".kiln-lock", O.RDWR | O.CREAT, 0o644);
     } catch (err) {
+      if (err instanceof KilnError) throw err;
       throw cannotOpen(path, err);
+    } finally {
+      db?.close();
     }
     try {
       const until = performance.now() + QUIET_WAIT_MS;
@@ -81,9 +87,19 @@ export class RootLock {
   static async #acquireFile(dbRoot: string, path: string, log: Log): Promise<RootLock> {
     let file: Deno.FsFile;
     try {
-      Deno.mkdirSync(dbRoot, { recursive: true });
+      DatabaseDir.open(dbRoot, true);
+      let link = false;
+      try {
+        link = Deno.lstatSync(path).isSymlink;
+      } catch { /* not there yet */ }
+      if (link) {
+        throw new KilnError(`${path} is a symbolic link; kiln does not follow links for its own files`, {
+          hint: "nothing but kiln puts files there: delete the link, then run the command again",
+        });
+      }
       file = Deno.openSync(path, { read: true, write: true, create: true });
     } catch (err) {
+      if (err instanceof KilnError) throw err;
       throw cannotOpen(path, err);
     }
     const locked = file.lock(true);

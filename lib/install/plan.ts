@@ -23,13 +23,13 @@ import {
   sortManifest,
 } from "../db/manifest.ts";
 import { byteOrder, reverseByteOrder } from "../db/order.ts";
-import { isDirectory } from "../fs_queries.ts";
 import { RootResolver } from "../db/resolve.ts";
 import { type DiskKind, DiskView } from "./disk.ts";
 import { decideEtc, entrySum, unchanged } from "./etc.ts";
 import { type InstallRecord, stagedDirName } from "./journal.ts";
 import { type PathResolver, PlanResolver } from "./paths.ts";
 import { conflictError, entryPrefix, findConflicts, inEntry, isPlacedFile } from "./conflicts.ts";
+import { checkDatabaseReach, checkEntryNotLink, inDatabase, leadsToDirectory } from "./dbguard.ts";
 import { type PackageArchive, type PackageEntry, refuse } from "./package.ts";
 import { hostPath, present } from "./replay.ts";
 
@@ -106,6 +106,8 @@ export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan 
   const resolver = new PlanResolver(new RootResolver(root), disk, root);
   const host = (p: string) => hostPath(root, p);
   const prefix = entryPrefix(name);
+  checkDatabaseReach(pkg, resolver);
+  checkEntryNotLink(paths.installedDir, name);
 
   // The version being replaced.
   let oldManifest: string[] | undefined;
@@ -242,7 +244,8 @@ export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan 
     }
     let base = path.slice(slash + 1);
     let target = `${dir.resolved}/${base}`;
-    const etc = isEtcFile(path);
+    // A file reached through a link into `/etc` is the `/etc` file it lands on.
+    const etc = isEtcFile(path) || isEtcFile(target);
     if (etc && !moved.has(e.path)) {
       const decision = e.type === "symlink"
         ? (dir.onDisk.get(base) === "file" && !unchanged(host(target), oldSums.get(path)) ? "new" : "write")
@@ -329,10 +332,12 @@ export function planInstall(pkg: PackageArchive, ctx: PlanContext): InstallPlan 
       if (line === prefix || inEntry(prefix, line)) continue;
       const r = resolver.resolve(line);
       if (keep.has(r) || index.owners(r).some((o) => o !== name)) continue;
+      // Nothing is deleted in kiss's database through a link.
+      if (r !== line && inDatabase(r)) continue;
       if (isDirectoryLine(line)) removeDirs.push(r);
       else if (disk.kind(host(r)) === "missing") continue;
-      else if (isEtcFile(line) && !unchanged(host(r), oldSums.get(line))) etcKept.push(line);
-      else if (disk.kind(host(r)) === "symlink" && isDirectory(host(resolver.resolveDir(r)))) removeDirLinks.push(r);
+      else if ((isEtcFile(line) || isEtcFile(r)) && !unchanged(host(r), oldSums.get(line))) etcKept.push(line);
+      else if (disk.kind(host(r)) === "symlink" && leadsToDirectory(resolver, host, r)) removeDirLinks.push(r);
       else removeFiles.push(r);
     }
     removeDirs.sort(reverseByteOrder);

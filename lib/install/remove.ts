@@ -21,6 +21,7 @@ import { runtimeDepends } from "../db/queries.ts";
 import { RootResolver } from "../db/resolve.ts";
 import { type DiskKind, DiskView, nonRegularEntries } from "./disk.ts";
 import { unchanged } from "./etc.ts";
+import { checkEntryNotLink, inDatabase, isOwnScript, leadsToDirectory } from "./dbguard.ts";
 import { runHookSync } from "../hooks.ts";
 import { runPackageScript } from "./scripts.ts";
 import { Journal, type RemoveRecord, txDir } from "./journal.ts";
@@ -28,7 +29,6 @@ import { completeRemove, hostPath, removeEmptyDir } from "./replay.ts";
 import { type Session, withSession } from "./session.ts";
 import { listAlternatives } from "./alternatives.ts";
 import { WriteHelper } from "./write_helper.ts";
-import { isDirectory } from "../fs_queries.ts";
 
 /** What removing one package does. */
 export interface RemovePlan {
@@ -58,8 +58,10 @@ export function planRemove(
   config: Config,
   name: string,
   index: OwnerIndex,
-  manifest: readonly string[] = readManifest(config.installedDir, name),
+  manifest?: readonly string[],
 ): RemovePlan {
+  checkEntryNotLink(config.installedDir, name);
+  manifest ??= readManifest(config.installedDir, name);
   const sums = pairEtcsums(manifest, readEtcsums(`${config.installedDir}/${name}`));
   const resolver = new RootResolver(config.root);
   const disk = new DiskView();
@@ -81,7 +83,8 @@ export function planRemove(
       unmoved: under === dirPath,
       shared: index.hasPathsUnder(`${under}/`, name),
     };
-    if (isEtcFile(line)) {
+    // A file reached through a link into `/etc` is the `/etc` file it lands on.
+    if (isEtcFile(line) || under === "/etc" || under.startsWith("/etc/")) {
       const etc = disk.entries(hostDir);
       return { ...facts, there: etc.size > 0, etc };
     }
@@ -103,7 +106,7 @@ export function planRemove(
     if (target !== undefined && !target.includes("/") && target !== "." && target !== ".." && !special.has(target)) {
       return false;
     }
-    return isDirectory(host(resolver.resolveDir(link)));
+    return leadsToDirectory(resolver, host, link);
   };
   let dir: DirFacts | undefined;
   let dirPath = "";
@@ -111,6 +114,8 @@ export function planRemove(
     if (line.startsWith(entryPrefix)) continue;
     if (isDirectoryLine(line)) {
       const r = resolver.resolve(line);
+      // Nothing is deleted in kiss's database through a link.
+      if (r !== line && inDatabase(r)) continue;
       if (!index.owners(r).some((o) => o !== name)) removeDirs.push(r);
       continue;
     }
@@ -123,12 +128,13 @@ export function planRemove(
     }
     if (!dir.there) continue;
     const r = dir.unmoved ? line : `${dir.resolved}${line.slice(slash)}`;
+    if (!dir.unmoved && inDatabase(r)) continue;
     if (dir.shared && index.owners(r).some((o) => o !== name)) continue;
     if (dir.etc !== undefined) {
       const kind = dir.etc.get(line.slice(slash + 1));
       if (kind === undefined) continue;
       if (!unchanged(host(r), sums.get(line))) etcKept.push(line);
-      else if (kind === "symlink" && isDirectory(host(resolver.resolveDir(r)))) removeDirLinks.push(r);
+      else if (kind === "symlink" && leadsToDirectory(resolver, host, r)) removeDirLinks.push(r);
       else removeFiles.push(r);
     } else if (dir.dirLinks?.has(line.slice(slash + 1))) removeDirLinks.push(r);
     else removeFiles.push(r);
@@ -185,8 +191,15 @@ function dependentsFirst(config: Config, names: readonly string[]): string[] {
 export function removeOne(session: Session, name: string, index: OwnerIndex): void {
   const { config, log, steps, durability } = session;
   checkRemovable(config, name, index);
+  checkEntryNotLink(config.installedDir, name);
   runHookSync(config, log, "pre-remove", [name, `${config.installedDir}/${name}`]);
-  runPackageScript(config, log, name, "pre-remove");
+  if (isOwnScript(config.installedDir, name, "pre-remove")) runPackageScript(config, log, name, "pre-remove");
+  else {
+    log.warn(
+      `${name}: skipping pre-remove: ${config.installedDir}/${name}/pre-remove is reached through a symbolic link, ` +
+        "not a file of the package's own entry",
+    );
+  }
   const manifest = readManifest(config.installedDir, name);
   // A big package's files are deleted by two threads; the second starts while the removal is planned.
   const helper = WriteHelper.forRemoval(manifest.length);

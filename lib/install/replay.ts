@@ -250,7 +250,7 @@ export function removeLeftovers(paths: DatabasePaths): void {
   removeTree(txDir(paths.dbRoot));
   try {
     for (const e of Deno.readDirSync(paths.dbRoot)) {
-      if (/^\.kiln-owners\.\d+\.tmp$/.test(e.name)) removeFile(`${paths.dbRoot}/${e.name}`);
+      if (/^\.kiln-(owners|journal)\.[0-9a-z]+\.tmp$/.test(e.name)) removeFile(`${paths.dbRoot}/${e.name}`);
     }
   } catch (err) {
     if (!isNotFound(err)) throw err;

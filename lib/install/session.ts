@@ -1,5 +1,6 @@
 /**
- * A locked session on a root: the lock taken, a crashed transaction repaired,
+ * A locked session on a root: the lock taken, the database directories
+ * checked (no link in their place), a crashed transaction repaired,
  * then the caller's work, then the lock released — the frame of every
  * command that changes a root.
  *
@@ -8,6 +9,7 @@
 
 import type { Config } from "../config.ts";
 import type { Log } from "../log.ts";
+import { DatabaseDir } from "../db/dbdir.ts";
 import { Durability } from "./durability.ts";
 import { RootLock } from "./lock.ts";
 import { recoverRoot } from "./recover.ts";
@@ -24,6 +26,13 @@ export interface Session extends TxEnv {
 export async function withSession<T>(config: Config, log: Log, work: (session: Session) => Promise<T> | T): Promise<T> {
   const lock = await RootLock.acquire(config.dbRoot, log);
   try {
+    // kiln reads and writes below these by path: none may be a link.
+    const db = DatabaseDir.open(config.dbRoot, false);
+    try {
+      db?.checkDirectories(["installed", "choices", ".kiln-tx"]);
+    } finally {
+      db?.close();
+    }
     const session: Session = {
       config,
       paths: config,

@@ -23,7 +23,7 @@ import { completeInstall, hostPath, removeEmptyDir, removeLeftovers, rollbackIns
 import { type Session, withSession } from "./session.ts";
 import { stageInstall } from "./stage.ts";
 import { helperThreshold } from "./write_helper.ts";
-import { isDirectory } from "../fs_queries.ts";
+import { leadsToDirectory } from "./dbguard.ts";
 
 /** Read and check every archive (nothing is written), for installing on `root`. */
 export async function readPackages(archives: readonly string[], log: Log, root: string): Promise<PackageArchive[]> {
@@ -143,8 +143,9 @@ function execute(session: Session, pkg: PackageArchive, plan: InstallPlan, index
   }
   // Links to directories change how paths resolve: then the index is rebuilt.
   const resolver = new RootResolver(root);
+  const host = (p: string) => hostPath(root, p);
   const linksToDirectory = (e: PackageEntry, target: string) =>
-    e.type === "symlink" && isDirectory(hostPath(root, resolver.resolveDir(target)));
+    e.type === "symlink" && leadsToDirectory(resolver, host, target);
   const linksChanged = record.removeDirLinks.length > 0 ||
     plan.sources.some((e, i) => linksToDirectory(e, record.files[i])) ||
     plan.direct.some((d) => linksToDirectory(d.entry, d.target));

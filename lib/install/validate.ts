@@ -4,6 +4,9 @@
  * the manifest must list exactly what the archive holds (directories may be
  * implied by their contents; `*.la` and `charset.alias`, which kiss leaves
  * out of manifests, may be present unlisted and are then not installed).
+ * The entry's name follows the rules of package names, and neither the
+ * `version` line nor a manifest line may hold a control character; the entry
+ * holds files and directories, never a symbolic link.
  *
  * @module
  */
@@ -14,6 +17,8 @@ import { parseDepends } from "../recipe/depends.ts";
 import { parseVersion } from "../recipe/version.ts";
 import { DB_PATH, isManifestExcluded, parseManifest } from "../db/manifest.ts";
 import type { PackageEntry } from "./package.ts";
+import { isPackageName, PACKAGE_NAME_RULE } from "../recipe/names.ts";
+import { hasControl, printable } from "../text.ts";
 
 /** What {@linkcode checkContents} learns from the database entry. */
 export interface CheckedContents {
@@ -25,6 +30,8 @@ export interface CheckedContents {
 }
 
 const decoder = new TextDecoder();
+// deno-lint-ignore no-control-regex
+const CONTROLS_BUT_LF = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/;
 
 function fail(file: string, what: string): KilnError {
   return new KilnError(`${file}: ${what}`, { hint: "the archive is refused; nothing was installed" });
@@ -49,7 +56,22 @@ export function isCleanManifestPath(line: string): boolean {
  * what is wrong.
  */
 export function checkContents(file: string, name: string, byPath: ReadonlyMap<string, PackageEntry>): CheckedContents {
+  if (!isPackageName(name)) {
+    throw fail(
+      file,
+      `the database entry ${printable(`${DB_PATH}/${name}/`)} is not named for a package (${PACKAGE_NAME_RULE})`,
+    );
+  }
   const entry = `${DB_PATH}/${name}`;
+  // The entry is the recipe's copy: files, and directories such as `files/` and `patches/`; never a link.
+  for (const e of byPath.values()) {
+    if (e.type === "symlink" && e.path.startsWith(`${entry}/`)) {
+      throw fail(
+        file,
+        `${printable(e.path)} is a symbolic link in the package's database entry, which holds only files`,
+      );
+    }
+  }
   const text = (what: string): string | undefined => {
     const e = byPath.get(`${entry}/${what}`);
     if (e === undefined) return undefined;
@@ -60,6 +82,10 @@ export function checkContents(file: string, name: string, byPath: ReadonlyMap<st
   if (manifestText === undefined) throw fail(file, `no manifest (${entry}/manifest): this is not a kiss package`);
   const versionText = text("version");
   if (versionText === undefined) throw fail(file, `no version file (${entry}/version) in the database entry`);
+  const firstLine = versionText.split("\n", 1)[0];
+  if (hasControl(firstLine)) {
+    throw fail(file, `${entry}/version has a control character in its first line: ${printable(firstLine)}`);
+  }
   let version, depends;
   try {
     version = parseVersion(versionText, `${file}:${entry}/version`);
@@ -69,9 +95,14 @@ export function checkContents(file: string, name: string, byPath: ReadonlyMap<st
   }
 
   const manifest = parseManifest(manifestText);
+  // Control characters other than the line feed, looked for line by line only when there are some.
+  const controls = CONTROLS_BUT_LF.test(manifestText);
   manifest.forEach((line, i) => {
     if (!isCleanManifestPath(line)) {
       throw fail(file, `manifest line ${i + 1} is not a clean absolute path: ${JSON.stringify(line)}`);
+    }
+    if (controls && hasControl(line)) {
+      throw fail(file, `manifest line ${i + 1} has a control character: ${printable(line)}`);
     }
   });
   const listed = new Set(manifest);

@@ -1,8 +1,8 @@
 /** The install-area commands run as kiln itself: arguments, output, `--json`, exit status. */
 import assert from "node:assert/strict";
-import { describe, runKiln } from "../_helpers/cli.ts";
+import { baseEnv, describe, PROJECT_DIR, runKiln } from "../_helpers/cli.ts";
 import { tempDir, writeRecipe } from "../_helpers/fixtures.ts";
-import { makeArchive } from "../_helpers/packages.ts";
+import { makeArchive, packageItems, rawArchive } from "../_helpers/packages.ts";
 
 async function world(t: string) {
   const root = `${t}/root`;
@@ -155,4 +155,71 @@ Deno.test("zstd packages install the same with a zstd program that misbehaves, o
   assert.equal(noCalls.code, 0, describe(noCalls));
   assert.doesNotMatch(noCalls.stderr, /zstd program failed/);
   assert.equal(Deno.readTextFileSync(`${root}/usr/lib/liblib.so`), "l");
+});
+
+Deno.test("names from a hostile archive reach the terminal escaped, never as control sequences", async () => {
+  await using tmp = await tempDir();
+  const root = `${tmp.path}/root`;
+  Deno.mkdirSync(root);
+  // Two database entries, one named to clear the line and move the cursor: refused, and the message names both.
+  const file = await rawArchive(`${tmp.path}/pkg.tar.gz`, [
+    ...packageItems({ name: "ok" }),
+    ...packageItems({ name: "x\x1b[2K\x1b[1Ahidden\u202e" }),
+  ]);
+  const out = await runKiln(["install", file], { env: { KISS_ROOT: root, KISS_FSYNC: "0" } });
+  assert.notEqual(out.code, 0, describe(out));
+  assert.match(out.stderr, /database entries of several packages inside \(ok, x\\x1b\[2K\\x1b\[1Ahidden\\u202e\)/);
+  // deno-lint-ignore no-control-regex
+  assert.ok(!/[\x1b\r\u202e]/.test(out.stderr), `no raw control character: ${JSON.stringify(out.stderr)}`);
+});
+
+/** Whether util-linux's `script` is there to give kiln a terminal. */
+function haveScript(): boolean {
+  try {
+    return new Deno.Command("script", { args: ["--version"], stdout: "null", stderr: "null" }).outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name: "query output: paths with control characters are escaped on a terminal, and byte for byte in a pipe",
+  ignore: !haveScript(),
+  fn: async () => {
+    await using tmp = await tempDir();
+    const root = `${tmp.path}/root`;
+    // An entry written by another tool (kiln itself refuses such a manifest line).
+    const entry = `${root}/var/db/kiss/installed/odd`;
+    Deno.mkdirSync(entry, { recursive: true });
+    Deno.writeTextFileSync(`${entry}/version`, "1 1\n");
+    Deno.writeTextFileSync(
+      `${entry}/manifest`,
+      "/usr/bin/x\x1b[2J\x1b[Hcleared\u202e\n/var/db/kiss/installed/odd/manifest\n",
+    );
+    const env = { KISS_ROOT: root };
+    const piped = await runKiln(["manifest", "odd"], { env });
+    assert.equal(piped.code, 0, describe(piped));
+    assert.ok(piped.stdout.startsWith("/usr/bin/x\x1b[2J\x1b[Hcleared\u202e\n"), "a pipe gets the bytes as they are");
+
+    const kiln = [
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--quiet",
+      `--config=${PROJECT_DIR}/deno.json`,
+      `${PROJECT_DIR}/main.ts`,
+    ];
+    const out = await new Deno.Command("script", {
+      args: ["-qec", `${kiln.join(" ")} manifest odd`, "/dev/null"],
+      env: { ...baseEnv(), ...env },
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, text);
+    assert.match(text, /\/usr\/bin\/x\\x1b\[2J\\x1b\[Hcleared\\u202e/);
+    assert.ok(!text.includes("\x1b") && !text.includes("\u202e"), JSON.stringify(text));
+  },
 });

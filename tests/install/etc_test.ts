@@ -170,3 +170,57 @@ Deno.test("/etc: sums kiss 6 wrote (BLAKE3) are understood on upgrade and remove
   const sums = Deno.readTextFileSync(`${entry}/etcsums`).trim().split("\n");
   assert.ok(sums.every((s) => s.length === 64), "kiln records SHA-256 sums");
 });
+
+Deno.test("/etc reached through a package's link: the user's file is kept, as if shipped in /etc", async () => {
+  await using tmp = await tempDir();
+  const root = `${tmp.path}/root`;
+  Deno.mkdirSync(root);
+  const config = rootConfig(root);
+  const log = testLog();
+  // A links a directory of its own into /etc; C owns a file there; the user has edited another.
+  await installArchives(config, [
+    await makeArchive(
+      { name: "a", files: { "etc/": { dir: true }, "usr/share/cfg": { symlink: "../../etc" } } },
+      tmp.path,
+    ),
+    await makeArchive({ name: "c", files: { "etc/c.conf": "c's\n" } }, tmp.path),
+  ], log);
+  Deno.writeTextFileSync(`${root}/etc/app.conf`, "edited by the user\n");
+
+  // B ships the file through A's link: the user's file stays, B's version is saved beside it as .new.
+  await installArchives(config, [
+    await makeArchive({
+      name: "b",
+      files: { "usr/share/cfg/app.conf": "b's default\n", "usr/share/cfg/fresh.conf": "f\n" },
+    }, tmp.path),
+  ], log);
+  assert.equal(read(`${root}/etc/app.conf`), "edited by the user\n");
+  assert.equal(read(`${root}/etc/app.conf.new`), "b's default\n");
+  assert.equal(read(`${root}/etc/fresh.conf`), "f\n", "a file the root lacks is written");
+  assert.ok(log.events.lines("warn").some((l) => l.includes("/usr/share/cfg/app.conf") && l.includes(".new")));
+
+  // Through the link, C's file is C's: a conflict, not a silent replacement.
+  await assert.rejects(
+    async () =>
+      installArchives(config, [
+        await makeArchive(
+          { name: "d", files: { "usr/share/cfg/c.conf": "d's\n" } },
+          Deno.makeTempDirSync({ dir: tmp.path }),
+        ),
+      ], log),
+    /\/usr\/share\/cfg\/c\.conf \(owned by c\)/,
+  );
+  assert.equal(read(`${root}/etc/c.conf`), "c's\n");
+
+  // Removing B keeps the user's file (kiln has no sum for a file reached through a link: it counts as changed).
+  Deno.removeSync(`${root}/etc/app.conf.new`);
+  const removal = testLog();
+  await removePackages(config, ["b"], removal);
+  assert.equal(read(`${root}/etc/app.conf`), "edited by the user\n");
+  assert.equal(read(`${root}/etc/fresh.conf`), "f\n");
+  assert.deepEqual(removal.events.lines("warn").sort(), [
+    "b: keeping /usr/share/cfg/app.conf, which was changed on disk",
+    "b: keeping /usr/share/cfg/fresh.conf, which was changed on disk",
+  ]);
+  assert.deepEqual(inconsistencies(root, (rel) => rel.startsWith("/etc/")), []);
+});

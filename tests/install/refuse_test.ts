@@ -6,11 +6,13 @@
 import assert from "node:assert/strict";
 import { KilnError } from "../../lib/errors.ts";
 import { installArchives } from "../../lib/install/transaction.ts";
+import { removePackages } from "../../lib/install/remove.ts";
 import { tempDir } from "../_helpers/fixtures.ts";
 import {
   diffSnapshots,
   makeArchive,
   packageItems,
+  type PackageSpec,
   rawArchive,
   type RawItem,
   rootConfig,
@@ -267,6 +269,166 @@ const CASES: Case[] = [
     make: (d) => makeArchive({ name: "evil", depends: ["ok", "bad name here"] }, d),
     error: /depends:2/,
   },
+  // kiss's database belongs to kiln.
+  {
+    name: "a file written through a link of the root into another package's database entry",
+    make: (d) =>
+      rawArchive(
+        `${d}/evil@1.0-1.tar.gz`,
+        ok([{ path: "./usr/share/dblink/installed/base/pre-remove", content: "rm -rf /\n", mode: 0o755 }]),
+      ),
+    error:
+      /\/usr\/share\/dblink\/installed\/base\/pre-remove would be written into kiss's database \(it resolves to \/var\/db\/kiss\/installed\/base\/pre-remove/,
+  },
+  {
+    name: "kiln's lock written through a link of the root",
+    make: (d) => makeArchive({ name: "evil", files: { "usr/share/dblink/.kiln-lock": { symlink: "/etc/shadow" } } }, d),
+    error: /\/usr\/share\/dblink\/\.kiln-lock would be written into kiss's database/,
+  },
+  {
+    name: "a directory made through a link of the root into kiss's database",
+    make: (d) => makeArchive({ name: "evil", files: { "usr/share/dblink/installed/zzz/": { dir: true } } }, d),
+    error:
+      /\/usr\/share\/dblink\/installed\/ would be written into kiss's database \(it resolves to \/var\/db\/kiss\/installed through/,
+  },
+  {
+    name: "a relative symbolic link into kiss's database",
+    make: (d) => makeArchive({ name: "evil", files: { "usr/x": { symlink: "../var/db/kiss" } } }, d),
+    error: /\/usr\/x is a symbolic link into kiss's database \(\.\.\/var\/db\/kiss leads to \/var\/db\/kiss\)/,
+  },
+  {
+    name: "an absolute symbolic link to another package's database entry",
+    make: (d) =>
+      makeArchive({ name: "evil", files: { "usr/lib/evil": { symlink: "/var/db/kiss/installed/base" } } }, d),
+    error: /\/usr\/lib\/evil is a symbolic link into kiss's database/,
+  },
+  {
+    name: "a symbolic link into the database through another link of the archive",
+    make: (d) =>
+      makeArchive({
+        name: "evil",
+        files: { "usr/a": { symlink: "b/db/kiss/choices" }, "usr/b": { symlink: "../var" } },
+      }, d),
+    error:
+      /\/usr\/a is a symbolic link into kiss's database \(b\/db\/kiss\/choices leads to \/var\/db\/kiss\/choices\)/,
+  },
+  {
+    name: "a symbolic link into the database through a link of the root",
+    make: (d) => makeArchive({ name: "evil", files: { "usr/lib/x": { symlink: "../../bin/../../var/db/kiss/" } } }, d),
+    error: /\/usr\/lib\/x is a symbolic link into kiss's database/,
+  },
+  {
+    name: "a symbolic link planted as kiss's choices directory",
+    make: (d) =>
+      rawArchive(`${d}/evil@1.0-1.tar.gz`, ok([{ path: "./var/db/kiss/choices", type: "symlink", linkName: "/etc" }])),
+    error: /\/var\/db\/kiss\/choices is inside kiss's database but not in a package's entry/,
+  },
+  {
+    name: "kiln's journal shipped in the archive",
+    make: (d) =>
+      rawArchive(
+        `${d}/evil@1.0-1.tar.gz`,
+        ok([{ path: "./var/db/kiss/.kiln-journal", content: '{"kind":"remove"}\n' }]),
+      ),
+    error: /\/var\/db\/kiss\/\.kiln-journal is inside kiss's database but not in a package's entry/,
+  },
+  {
+    name: "a file in another package's database entry",
+    make: (d) =>
+      rawArchive(
+        `${d}/evil@1.0-1.tar.gz`,
+        ok([{ path: "./var/db/kiss/installed/base/pre-remove", content: "#!/bin/sh\n", mode: 0o755 }]),
+      ),
+    error: /database entries of several packages inside \(base, evil\)/,
+  },
+  {
+    name: "the root's var planted as a symbolic link",
+    make: (d) =>
+      rawArchive(`${d}/evil@1.0-1.tar.gz`, [
+        { path: "./var", type: "symlink", linkName: "/tmp" },
+        ...ok().filter((i) => i.path !== "./var/"),
+      ]),
+    error: /\/var is a symbolic link of the archive, yet the archive has entries below it/,
+  },
+  {
+    name: "the root's var/db planted as a symbolic link",
+    make: (d) =>
+      rawArchive(`${d}/evil@1.0-1.tar.gz`, [
+        { path: "./var/", type: "directory" },
+        { path: "./var/db", type: "symlink", linkName: "../tmp" },
+        ...ok().filter((i) => i.path !== "./var/" && i.path !== "./var/db/"),
+      ]),
+    error: /\/var\/db is a symbolic link of the archive, yet the archive has entries below it/,
+  },
+  {
+    name: "a hard link to another package's database file",
+    make: (d) =>
+      rawArchive(
+        `${d}/evil@1.0-1.tar.gz`,
+        ok([{ path: "./usr/manifest", type: "hardlink", linkName: "var/db/kiss/installed/base/manifest" }]),
+      ),
+    error: /\/usr\/manifest is a hard link to var\/db\/kiss\/installed\/base\/manifest, which is not an earlier file/,
+  },
+  {
+    name: "a symbolic link inside the package's own database entry",
+    make: (d) =>
+      makeArchive({ name: "evil", files: { "var/db/kiss/installed/evil/pre-remove": { symlink: "/bin/sh" } } }, d),
+    error: /\/var\/db\/kiss\/installed\/evil\/pre-remove is a symbolic link in the package's database entry/,
+  },
+  {
+    name: "the manifest lists files its entry does not have",
+    make: (d) =>
+      rawArchive(`${d}/evil@1.0-1.tar.gz`, [
+        ...ok().filter((i) => !i.path.endsWith("/manifest")),
+        {
+          path: "./var/db/kiss/installed/evil/manifest",
+          content: "/var/db/kiss/installed/evil/version\n/var/db/kiss/installed/evil/manifest\n" +
+            "/var/db/kiss/installed/evil/build\n/var/db/kiss/installed/base/manifest\n",
+        },
+      ]),
+    error: /in the manifest but not in the archive: \/var\/db\/kiss\/installed\/base\/manifest/,
+  },
+  // Names and text.
+  {
+    name: "a manifest line with a carriage return",
+    make: (d) => makeArchive({ name: "evil", files: { "usr/bin/ls\r": "x" } }, d),
+    error: /manifest line \d+ has a control character: \/usr\/bin\/ls\\r/,
+  },
+  {
+    name: "a manifest line with a terminal escape",
+    make: (d) => makeArchive({ name: "evil", files: { "usr/bin/\x1b[2Kls": "x" } }, d),
+    error: /manifest line \d+ has a control character: \/usr\/bin\/\\x1b\[2Kls/,
+  },
+  ...["-rf", "evil pkg", "evil\u202egpj", "evil\x1b[2K", "..x", "+x"].map((name): Case => ({
+    name: `a database entry named ${JSON.stringify(name)}`,
+    make: (d) => rawArchive(`${d}/pkg.tar.gz`, ok([], { name })),
+    error: /the database entry \/var\/db\/kiss\/installed\/.* is not named for a package \(a package name is made of/,
+  })),
+  ...["..", "."].map((name): Case => ({
+    name: `a database entry named ${name}`,
+    make: (d) => rawArchive(`${d}/pkg.tar.gz`, ok([], { name })),
+    error: /unsafe entry|database entries of several packages inside|not named for a package/,
+  })),
+  {
+    name: "a database entry named with a slash",
+    make: (d) => rawArchive(`${d}/pkg.tar.gz`, ok([], { name: "a/b" })),
+    error: /no manifest \(\/var\/db\/kiss\/installed\/a\/manifest\)/,
+  },
+  {
+    name: "a version with a terminal escape",
+    make: (d) => makeArchive({ name: "evil", version: "1.0\x1b[2J" }, d),
+    error: /\/var\/db\/kiss\/installed\/evil\/version has a control character in its first line: 1\.0\\x1b\[2J 1/,
+  },
+  {
+    name: "a version with a carriage return",
+    make: (d) => makeArchive({ name: "evil", release: "1\r" }, d),
+    error: /version has a control character in its first line: 1\.0 1\\r/,
+  },
+  {
+    name: "a version broken by a newline",
+    make: (d) => makeArchive({ name: "evil", version: "1.0\n", release: "1" }, d),
+    error: /no release field after version '1\.0'/,
+  },
 ];
 
 Deno.test("refused archives leave the root byte for byte unchanged", async (t) => {
@@ -291,12 +453,13 @@ Deno.test("refused archives leave the root byte for byte unchanged", async (t) =
   Deno.symlinkSync("/srv/secret", `${root}/opt/data`);
   Deno.mkdirSync(`${root}/usr/share/userdir`);
   Deno.writeTextFileSync(`${root}/usr/share/userfile`, "mine\n");
+  // A link of the user's into kiss's database (every package owns /var/db/kiss/, so nothing else stops a write).
+  Deno.symlinkSync("../../var/db/kiss", `${root}/usr/share/dblink`);
   const before = snapshot(root);
   assert.ok(CASES.length >= 15);
   for (const c of CASES) {
     await t.step(c.name, async () => {
-      const dir = `${tmp.path}/${c.name.replace(/\W+/g, "-")}`;
-      Deno.mkdirSync(dir);
+      const dir = Deno.makeTempDirSync({ dir: tmp.path, prefix: c.name.replace(/\W+/g, "-") });
       const file = await c.make(dir);
       await assert.rejects(() => installArchives(config, [file], log), (err) => {
         assert.ok(err instanceof KilnError, `a KilnError, not ${err}`);
@@ -307,4 +470,135 @@ Deno.test("refused archives leave the root byte for byte unchanged", async (t) =
       assert.deepEqual(diffSnapshots(before, snapshot(root)), []);
     });
   }
+});
+
+Deno.test("two packages: a link left by one is never a way into kiss's database for another", async () => {
+  await using tmp = await tempDir();
+  const root = `${tmp.path}/root`;
+  const outside = `${tmp.path}/outside`;
+  Deno.mkdirSync(outside);
+  Deno.writeTextFileSync(`${outside}/keep`, "host file\n");
+  const config = rootConfig(root);
+  const log = testLog();
+  await installArchives(config, [
+    await makeArchive({ name: "base", files: { "usr/bin/sh": "#!\n" }, preRemove: "#!/bin/sh\n" }, `${tmp.path}/base`),
+  ], log);
+  // A links one of its directories to /var (not into the database itself): allowed.
+  await installArchives(config, [
+    await makeArchive({ name: "a", files: { "usr/share/v": { symlink: "../../var" } } }, `${tmp.path}/a`),
+  ], log);
+  const before = snapshot(root);
+  const host = snapshot(outside);
+  const attacks: [string, PackageSpec, RegExp][] = [
+    [
+      "another package's pre-remove",
+      { name: "b", files: { "usr/share/v/db/kiss/installed/base/pre-remove": "#!/bin/sh\nrm -rf /\n" } },
+      /\/usr\/share\/v\/db\/kiss\/ would be written into kiss's database \(it resolves to \/var\/db\/kiss through/,
+    ],
+    [
+      "a link named as the owner index's temporary file",
+      { name: "b", files: { "usr/share/v/db/kiss/.kiln-owners.1.tmp": { symlink: `${outside}/keep` } } },
+      /would be written into kiss's database/,
+    ],
+    [
+      "a link into the database through the other package's link",
+      { name: "b", files: { "usr/lib/db": { symlink: "../share/v/db/kiss/installed" } } },
+      /\/usr\/lib\/db is a symbolic link into kiss's database \(\.\.\/share\/v\/db\/kiss\/installed leads to \/var\/db\/kiss\/installed\)/,
+    ],
+  ];
+  for (const [what, spec, error] of attacks) {
+    const file = await makeArchive(spec, Deno.makeTempDirSync({ dir: tmp.path }));
+    await assert.rejects(() => installArchives(config, [file], log), (err) => {
+      assert.ok(err instanceof KilnError, `${what}: a KilnError, not ${err}`);
+      assert.match(err.message, error, `${what}: ${err.message}`);
+      assert.ok(err.message.startsWith(file), `${what}: the archive is named`);
+      return true;
+    });
+    assert.deepEqual(diffSnapshots(before, snapshot(root)), [], what);
+    assert.deepEqual(diffSnapshots(host, snapshot(outside)), [], what);
+  }
+
+  // Both in one run: the link comes in with the first package, the second is refused before it writes anything.
+  const w = await makeArchive({ name: "w", files: { "usr/share/w": { symlink: "../../var/db" } } }, `${tmp.path}/w`);
+  const x = await makeArchive(
+    { name: "x", depends: ["w"], files: { "usr/share/w/kiss/installed/base/post-install": "#!/bin/sh\n" } },
+    `${tmp.path}/x`,
+  );
+  await assert.rejects(
+    () => installArchives(config, [x, w], log),
+    /x@1\.0-1\.tar\.gz: \/usr\/share\/w\/kiss\/ would be written into kiss's database \(it resolves to \/var\/db\/kiss through/,
+  );
+  assert.equal(Deno.readLinkSync(`${root}/usr/share/w`), "../../var/db", "the first package is installed");
+  assert.throws(() => Deno.lstatSync(`${root}/var/db/kiss/installed/base/post-install`), Deno.errors.NotFound);
+  assert.throws(() => Deno.lstatSync(`${root}/var/db/kiss/installed/x`), Deno.errors.NotFound);
+  assert.deepEqual(diffSnapshots(host, snapshot(outside)), []);
+
+  // A manifest an older kiln may have accepted lists a path reaching into the database through A's link:
+  // removing the package deletes nothing there.
+  const manifest = `${root}/var/db/kiss/installed/a/manifest`;
+  Deno.writeTextFileSync(
+    manifest,
+    "/usr/share/v/db/kiss/installed/base/pre-remove\n/usr/share/v/db/kiss/.kiln-lock\n" +
+      Deno.readTextFileSync(manifest),
+  );
+  await removePackages(config, ["a"], log);
+  assert.ok(Deno.lstatSync(`${root}/var/db/kiss/.kiln-lock`).isFile, "kiln's lock is not deleted through the link");
+  assert.equal(Deno.readTextFileSync(`${root}/var/db/kiss/installed/base/pre-remove`), "#!/bin/sh\n");
+  assert.ok(Deno.statSync(`${root}/var/db/kiss/installed/base/manifest`).isFile);
+  assert.throws(() => Deno.lstatSync(`${root}/var/db/kiss/installed/a`), Deno.errors.NotFound);
+  assert.deepEqual(diffSnapshots(host, snapshot(outside)), []);
+});
+
+Deno.test("pre-remove runs only from the package's own entry: a link there (left by an older kiln) is not run", async () => {
+  await using tmp = await tempDir();
+  const root = `${tmp.path}/root`;
+  const config = rootConfig(root);
+  await installArchives(config, [
+    await makeArchive({ name: "base", files: { "usr/bin/a": "a" }, preRemove: "#!/bin/sh\necho base\n" }, tmp.path),
+    await makeArchive({ name: "victim", files: { "usr/bin/v": "v" } }, tmp.path),
+  ], testLog());
+  // victim's pre-remove is a link to base's: removing victim must not run base's script (as root).
+  Deno.symlinkSync("../base/pre-remove", `${root}/var/db/kiss/installed/victim/pre-remove`);
+  const log = testLog();
+  await removePackages(config, ["victim"], log);
+  assert.deepEqual(log.events.lines("warn"), [
+    `victim: skipping pre-remove: ${root}/var/db/kiss/installed/victim/pre-remove is reached through a symbolic link, ` +
+    "not a file of the package's own entry",
+  ]);
+  assert.ok(!log.events.lines().some((l) => l.includes("running pre-remove")));
+  assert.equal(Deno.readTextFileSync(`${root}/var/db/kiss/installed/base/pre-remove`), "#!/bin/sh\necho base\n");
+});
+
+Deno.test("a database entry that is a link (left by an older kiln) is never read to delete or upgrade", async () => {
+  await using tmp = await tempDir();
+  const root = `${tmp.path}/root`;
+  const config = rootConfig(root);
+  await installArchives(
+    config,
+    [await makeArchive({ name: "base", files: { "usr/bin/a": "a" } }, tmp.path)],
+    testLog(),
+  );
+  // A user's file, and an "entry" elsewhere whose manifest lists it.
+  Deno.mkdirSync(`${root}/home/user`, { recursive: true });
+  Deno.writeTextFileSync(`${root}/home/user/thesis`, "years of work\n");
+  Deno.mkdirSync(`${root}/tmp/fake`, { recursive: true });
+  Deno.writeTextFileSync(`${root}/tmp/fake/manifest`, "/home/user/thesis\n/var/db/kiss/installed/evil/manifest\n");
+  Deno.writeTextFileSync(`${root}/tmp/fake/version`, "1 1\n");
+  Deno.symlinkSync("../../../../tmp/fake", `${root}/var/db/kiss/installed/evil`);
+  // The owner index is derived data, rebuilt as it likes.
+  const derived = (p: string) => p.endsWith("/.kiln-owners");
+  const before = snapshot(root, derived);
+  const refused =
+    /the database entry .*\/var\/db\/kiss\/installed\/evil is a symbolic link; kiln does not follow links/;
+  await assert.rejects(() => removePackages(config, ["evil"], testLog()), refused);
+  await assert.rejects(
+    async () =>
+      installArchives(
+        config,
+        [await makeArchive({ name: "evil", files: { "usr/bin/e": "e" } }, `${tmp.path}/e`)],
+        testLog(),
+      ),
+    refused,
+  );
+  assert.deepEqual(diffSnapshots(before, snapshot(root, derived)), []);
 });
