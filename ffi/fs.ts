@@ -361,6 +361,8 @@ export function closeFile(fd: number): void {
   const lib = perFileCalls();
   if (lib === null) return close(fd);
   if (lib.close(fd) === -1) throw failed("close");
+}
+
 /** `renameat(oldDir, oldPath, newDir, newPath)` (as `renameat2` with no flags, which every architecture has). */
 export function renameat(oldDir: number, oldPath: string, newDir: number, newPath: string): void {
   call("renameat2", [oldDir, cstring(oldPath), newDir, cstring(newPath), 0], newPath);
