@@ -92,6 +92,9 @@ const SYSCALLS: Record<string, Record<string, number>> = {
     unshare: 272,
     dup3: 292,
     syncfs: 306,
+    setsid: 112,
+    keyctl: 250,
+    seccomp: 317,
   },
   aarch64: {
     dup3: 24,
@@ -120,6 +123,9 @@ const SYSCALLS: Record<string, Record<string, number>> = {
     geteuid: 175,
     execve: 221,
     syncfs: 267,
+    setsid: 157,
+    keyctl: 219,
+    seccomp: 277,
   },
 };
 /** Numbers shared by every architecture (allocated after the tables were unified). */
