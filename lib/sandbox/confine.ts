@@ -4,7 +4,8 @@
  *
  * Landlock rules use paths as the build sees them: read and execute
  * everywhere; write only under the writable directories (build dir, package
- * dir, `/tmp`, `/dev/shm`) and to the bound device files; device nodes
+ * dir, `/tmp`, `/dev/shm`) and to the bound device files and private
+ * terminals (`/dev/ptmx`, `/dev/pts`); device nodes
  * (`mknod`) nowhere; TCP bind and connect denied; abstract Unix sockets and
  * signals scoped to the sandbox (ABI 6). Rights the kernel's ABI lacks are
  * dropped from the request, so an older kernel still gets what it can.
@@ -52,7 +53,7 @@ const DEVICE_FILE = ACCESS_FS.READ_FILE | ACCESS_FS.WRITE_FILE | ACCESS_FS.TRUNC
 export interface LandlockPolicy {
   /** Directories the build may change. */
   readonly writableDirs: readonly string[];
-  /** Files the build may open for writing (device nodes). */
+  /** Files the build may open for writing and ioctl (device nodes, or directories of them such as `/dev/pts`). */
   readonly writableFiles: readonly string[];
 }
 
