@@ -265,3 +265,25 @@ Deno.test("hermetic sandbox: UDP and Unix sockets stay usable (the network names
     deepStrictEqual(run.lines, ["udp: ok", "tcp: ok", "netlink: ok", "socketpair: ok"]);
   });
 });
+
+Deno.test("Ctrl+C: kiln passes SIGINT on to the build, which no longer shares its terminal", async () => {
+  await withScratch(async (s) => {
+    const fifo = `${s.build}/ready`;
+    await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    const request = `${s.dir}/request.json`;
+    const result = `${s.dir}/result.json`;
+    const script = "trap 'echo interrupted; exit 3' INT; echo ready > ready; while :; do sleep 5; done";
+    await Deno.writeTextFile(request, JSON.stringify({ scratch: s, script, options: { mode: "host" } }));
+    const driver = new URL("../_helpers/pty_driver.ts", import.meta.url).pathname;
+    const kiln = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", driver, request, result],
+      stdin: "null",
+    }).spawn();
+    // The build says it is ready (and its trap set) through the FIFO; then the terminal's SIGINT goes to kiln.
+    strictEqual(await Deno.readTextFile(fifo), "ready\n");
+    kiln.kill("SIGINT");
+    const status = await kiln.status;
+    strictEqual(status.code, 0, "kiln died of the SIGINT instead of passing it on");
+    deepStrictEqual(JSON.parse(await Deno.readTextFile(result)), { lines: ["interrupted"], code: 3 });
+  });
+});
