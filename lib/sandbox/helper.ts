@@ -25,7 +25,7 @@ import {
 } from "../../ffi/fs.ts";
 import { defaultSignal, execve, geteuid, unblockAllSignals } from "../../ffi/process.ts";
 import { cstring, SyscallError } from "../../ffi/libc.ts";
-import { applyLandlock, dropCapabilities } from "./confine.ts";
+import { applyLandlock, dropCapabilities, hostDirsButDev } from "./confine.ts";
 import { isolateKernelState } from "./isolate.ts";
 import { DEVICES, enterNamespaces, pivotInto, prepareRoot, PTY_PATHS } from "./mounts.ts";
 import { encodeMessage, HELPER_FAILED, type HelperMessage, type HelperPlan } from "./plan.ts";
@@ -78,6 +78,7 @@ function setUp(plan: HelperPlan, warn: (message: string) => void): void {
   const outcome = applyLandlock({
     writableDirs: namespaced ? [...plan.writable, "/tmp", "/dev/shm"] : plan.writable,
     writableFiles: namespaced ? [...devices, ...PTY_PATHS] : devices,
+    readableDirs: namespaced ? undefined : hostDirsButDev(),
   });
   if (outcome.abi === 0) {
     if (!namespaced) {

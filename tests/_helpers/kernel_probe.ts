@@ -3,7 +3,8 @@
  * that makes one system call per argument and prints `OP: ok` or
  * `OP: strerror(errno)`, and `withpty`, which runs a command with a new
  * pseudo-terminal as its controlling terminal and prints what reached the
- * terminal's screen side.
+ * terminal's screen side. The command finds the terminal's name in
+ * `KILN_TTY`.
  *
  * @module
  */
@@ -59,6 +60,9 @@ int main(int argc, char **argv) {
       int fd = open(path, O_RDWR | O_NOCTTY);
       if (fd < 0) { report(path, -1); continue; }
       report(op, inject(fd));
+    } else if (!strcmp(op, "open-ro")) {
+      const char *path = argv[++i];
+      report(path, open(path, O_RDONLY | O_NOCTTY));
     } else if (!strcmp(op, "tiocsti-stdio")) {
       report("tiocsti 0", inject(0));
       report("tiocsti 1", inject(1));
@@ -213,6 +217,7 @@ int main(int argc, char **argv) {
   pid_t pid = fork();
   if (pid == 0) {
     setsid();
+    setenv("KILN_TTY", ptsname(m), 1);
     int s = open(ptsname(m), O_RDWR);
     if (s < 0) { perror("open slave"); _exit(127); }
     dup2(s, 0); dup2(s, 1); dup2(s, 2);

@@ -17,6 +17,8 @@ if (import.meta.main) {
     script: string;
     options: RunOptions;
   };
-  const run = await runScript(request.scratch, request.script, request.options);
+  // The build's environment is made from scratch: the terminal's name (from withpty) goes into the script.
+  const script = request.script.replaceAll("@TTY@", Deno.env.get("KILN_TTY") ?? "/dev/no-terminal");
+  const run = await runScript(request.scratch, script, request.options);
   Deno.writeTextFileSync(resultFile, JSON.stringify({ lines: run.lines, code: run.code }));
 }

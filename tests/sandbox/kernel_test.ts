@@ -124,7 +124,7 @@ Deno.test("keyrings: a build cannot add a key the host reads back, and has a ses
   });
 });
 
-Deno.test("terminal: a build cannot type into the user's terminal (TIOCSTI)", async () => {
+Deno.test("terminal: a build cannot type into the user's terminal (TIOCSTI) nor read from it", async () => {
   await withFixture(async (f) => {
     // Outside, the attack works: the probe types into its controlling terminal and the screen shows it.
     const outside = await new Deno.Command(f.withpty, {
@@ -137,7 +137,7 @@ Deno.test("terminal: a build cannot type into the user's terminal (TIOCSTI)", as
     for (const mode of ["hermetic", "host", "landlock"] as const) {
       const request = `${f.scratch.dir}/request.json`;
       const result = `${f.scratch.dir}/result.json`;
-      const script = `${f.probe} tiocsti /dev/tty tiocsti-stdio tiocsti /proc/$PPID/fd/0 own-pty`;
+      const script = `${f.probe} tiocsti /dev/tty tiocsti-stdio tiocsti /proc/$PPID/fd/0 open-ro @TTY@ own-pty`;
       await Deno.writeTextFile(
         request,
         JSON.stringify({ scratch: f.scratch, script, options: { mode, root: f.root, readable: [f.tools] } }),
@@ -157,9 +157,12 @@ Deno.test("terminal: a build cannot type into the user's terminal (TIOCSTI)", as
         `tiocsti 0: ${EPERM}`,
         `tiocsti 1: ${EPERM}`,
         lines[3].startsWith("/proc/") ? lines[3].replace(/: .*/, ": Permission denied") : "/proc/PPID/fd/0",
+        // The user's terminal itself, to read keystrokes: not in the sandbox, or (Landlock alone) not to be opened.
+        `${lines[4].replace(/: .*/, "")}: ${mode === "landlock" ? "Permission denied" : "No such file or directory"}`,
         // Its own terminal, made its controlling one: typing into it is refused all the same.
         ...(mode === "landlock" ? ["posix_openpt: Permission denied"] : [`own-pty tiocsti: ${EPERM}`]),
       ]);
+      ok(lines[4].startsWith("/dev/pts/"), lines[4]);
     }
   });
 });
