@@ -184,6 +184,18 @@ for (const mode of ["hermetic", "host"] as const) {
   });
 }
 
+Deno.test({
+  name: "host sandbox: script(1) runs a command on a terminal of the build's own",
+  ignore: which("script") === undefined,
+}, async () => {
+  await withFixture(async (f) => {
+    // script makes a pty the controlling terminal of its child: /dev/tty then reaches that pty, not the user's.
+    const run = await f.run("script -qec 'tty; test -t 0 && echo on-a-terminal' /dev/null < /dev/null", "host");
+    strictEqual(run.code, 0, run.log);
+    deepStrictEqual(run.lines, ["/dev/pts/0", "on-a-terminal"]);
+  });
+});
+
 /** A UDP socket on the host's loopback; `received()` says whether any datagram but our own probe arrived. */
 async function startUdp(): Promise<{ port: number; received(): Promise<boolean>; close(): void }> {
   const dgram = await import("node:dgram");
