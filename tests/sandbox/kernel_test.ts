@@ -15,6 +15,7 @@ import {
   runScript,
   type Scratch,
   type ScriptRun,
+  which,
   withScratch,
 } from "../_helpers/sandbox.ts";
 import { PROBE_C, WITHPTY_C } from "../_helpers/kernel_probe.ts";
