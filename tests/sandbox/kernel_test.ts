@@ -303,3 +303,57 @@ Deno.test("Ctrl+C: kiln passes SIGINT on to the build, which no longer shares it
     deepStrictEqual(JSON.parse(await Deno.readTextFile(result)), { lines: ["interrupted"], code: 3 });
   });
 });
+
+Deno.test({
+  name: "landlock sandbox without root: session, keyring and filter need no privilege",
+  ignore: which("setpriv") === undefined,
+}, async () => {
+  await withFixture(async (f) => {
+    const NOBODY = 65534;
+    const denoDir = `${f.scratch.dir}/deno-dir`;
+    await Deno.mkdir(denoDir);
+    for (const path of [f.scratch.dir, f.scratch.build, f.scratch.pkg, denoDir]) await Deno.chown(path, NOBODY, NOBODY);
+    const request = `${f.scratch.dir}/request.json`;
+    const result = `${f.scratch.dir}/result.json`;
+    const script = `id -u; ${f.probe} tty add_key unshare clone3 fork udp tcp tiocsti-stdio`;
+    await Deno.writeTextFile(
+      request,
+      JSON.stringify({ scratch: f.scratch, script, options: { mode: "landlock", readable: [f.tools] } }),
+    );
+    await Deno.chmod(request, 0o644);
+    const driver = new URL("../_helpers/pty_driver.ts", import.meta.url).pathname;
+    const out = await new Deno.Command("setpriv", {
+      args: [
+        `--reuid=${NOBODY}`,
+        `--regid=${NOBODY}`,
+        "--clear-groups",
+        Deno.execPath(),
+        "run",
+        "-A",
+        "--quiet",
+        driver,
+        request,
+        result,
+      ],
+      env: { DENO_DIR: denoDir, HOME: f.scratch.dir },
+      stdin: "null",
+      stderr: "piped",
+    }).output();
+    strictEqual(out.code, 0, new TextDecoder().decode(out.stderr));
+    const { lines, code } = JSON.parse(await Deno.readTextFile(result));
+    strictEqual(code, 0, lines.join("\n"));
+    deepStrictEqual(lines.slice(0, 3), [String(NOBODY), "isatty: 0 0 0", "/dev/tty: No such device or address"]);
+    ok(Number(lines[3].replace("sid: ", "")) !== ownSession(), lines[3]);
+    deepStrictEqual(lines.slice(4), [
+      `add_key user: ${EPERM}`,
+      `add_key session: ${EPERM}`,
+      `unshare: ${EPERM}`,
+      "clone3: Function not implemented",
+      "fork: ok",
+      `udp: ${EPERM}`,
+      "tcp: ok",
+      `tiocsti 0: ${EPERM}`,
+      `tiocsti 1: ${EPERM}`,
+    ]);
+  });
+});
