@@ -39,5 +39,13 @@ export function isolateKernelState(mode: ResolvedSandboxMode, at: (step: string)
     if (!(err instanceof SyscallError && err.errno === ERRNO.ENOSYS)) throw err;
   }
   at("installing the seccomp filter");
-  applySeccomp(policy);
+  try {
+    applySeccomp(policy);
+  } catch (err) {
+    const why = err instanceof SyscallError ? err.reason : (err as Error).message;
+    throw new Error(
+      `the kernel refused the build's filter (${why}): the sandbox needs seccomp filters ` +
+        "(CONFIG_SECCOMP_FILTER); or set KISS_SANDBOX=none to build unconfined",
+    );
+  }
 }

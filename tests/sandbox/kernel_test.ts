@@ -357,3 +357,30 @@ Deno.test({
     ]);
   });
 });
+
+Deno.test({
+  name: "a filter the kernel refuses stops the set-up with what to do",
+  ignore: which("setpriv") === undefined,
+}, async () => {
+  await withScratch(async (s) => {
+    // Without no_new_privs and without CAP_SYS_ADMIN, the kernel refuses a filter (EACCES).
+    const NOBODY = 65534;
+    await Deno.chown(s.dir, NOBODY, NOBODY);
+    const isolate = new URL("../../lib/sandbox/isolate.ts", import.meta.url).href;
+    const code = `import { isolateKernelState } from "${isolate}";
+      let step = "";
+      try { isolateKernelState("host", (s) => step = s); console.log("installed"); }
+      catch (err) { console.log(step + ": " + err.message); }`;
+    const out = await new Deno.Command("setpriv", {
+      args: [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", Deno.execPath(), "eval", code],
+      env: { DENO_DIR: s.dir, HOME: s.dir },
+      stdin: "null",
+      stdout: "piped",
+    }).output();
+    strictEqual(
+      new TextDecoder().decode(out.stdout).trim(),
+      "installing the seccomp filter: the kernel refused the build's filter (Permission denied): the sandbox needs " +
+        "seccomp filters (CONFIG_SECCOMP_FILTER); or set KISS_SANDBOX=none to build unconfined",
+    );
+  });
+});
