@@ -100,6 +100,9 @@ const SYSCALLS: Record<string, Record<string, number>> = {
     statx: 332,
     fdatasync: 75,
     renameat2: 316,
+    setsid: 112,
+    keyctl: 250,
+    seccomp: 317,
   },
   aarch64: {
     dup3: 24,
@@ -136,6 +139,9 @@ const SYSCALLS: Record<string, Record<string, number>> = {
     statx: 291,
     fdatasync: 83,
     renameat2: 276,
+    setsid: 157,
+    keyctl: 219,
+    seccomp: 277,
   },
 };
 /** Numbers shared by every architecture (allocated after the tables were unified). */

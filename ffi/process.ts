@@ -152,3 +152,18 @@ export function unblockAllSignals(): void {
   const SIG_SETMASK = 2;
   call("rt_sigprocmask", [SIG_SETMASK, new BigUint64Array(1), null, 8]);
 }
+
+/** `setsid()`: a new session and process group led by the caller, with no controlling terminal; returns its id. */
+export function setsid(): number {
+  return call("setsid", []);
+}
+
+/**
+ * `keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)`: give the calling thread a new
+ * anonymous session keyring (inherited across `fork` and `execve`); returns
+ * its serial number.
+ */
+export function joinNewSessionKeyring(): number {
+  const KEYCTL_JOIN_SESSION_KEYRING = 1;
+  return call("keyctl", [KEYCTL_JOIN_SESSION_KEYRING, 0]);
+}

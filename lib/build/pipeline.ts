@@ -182,7 +182,7 @@ class Mutex {
 
 /**
  * Ctrl+C during a build: the first SIGINT stops new builds from starting
- * (the running build gets the signal from the terminal too and fails); a
+ * (the running build gets it passed on by the sandbox, and fails); a
  * second one removes the work directory and exits at once.
  */
 class Interrupt {

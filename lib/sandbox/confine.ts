@@ -3,8 +3,10 @@
  * privileges, and the capabilities that could undo the sandbox dropped.
  *
  * Landlock rules use paths as the build sees them: read and execute
- * everywhere; write only under the writable directories (build dir, package
- * dir, `/tmp`, `/dev/shm`) and to the bound device files; device nodes
+ * everywhere (in the Landlock-only mode, everywhere but the host's `/dev`,
+ * which can only be listed); write only under the writable directories (build dir, package
+ * dir, `/tmp`, `/dev/shm`) and to the bound device files and private
+ * terminals (`/dev/ptmx`, `/dev/pts`); device nodes
  * (`mknod`) nowhere; TCP bind and connect denied; abstract Unix sockets and
  * signals scoped to the sandbox (ABI 6). Rights the kernel's ABI lacks are
  * dropped from the request, so an older kernel still gets what it can.
@@ -52,8 +54,13 @@ const DEVICE_FILE = ACCESS_FS.READ_FILE | ACCESS_FS.WRITE_FILE | ACCESS_FS.TRUNC
 export interface LandlockPolicy {
   /** Directories the build may change. */
   readonly writableDirs: readonly string[];
-  /** Files the build may open for writing (device nodes). */
+  /** Files the build may open for writing and ioctl (device nodes, or directories of them such as `/dev/pts`). */
   readonly writableFiles: readonly string[];
+  /**
+   * Directories the build may read and execute from; absent: everything.
+   * Everything else can only be listed, not opened.
+   */
+  readonly readableDirs?: readonly string[];
 }
 
 /** Outcome of {@linkcode applyLandlock}. */
@@ -93,7 +100,12 @@ export function applyLandlock(policy: LandlockPolicy): LandlockOutcome {
     scoped: known.scoped & (SCOPE.ABSTRACT_UNIX_SOCKET | SCOPE.SIGNAL),
   });
   try {
-    addRule(ruleset, "/", READ & known.fs);
+    if (policy.readableDirs) {
+      addRule(ruleset, "/", ACCESS_FS.READ_DIR & known.fs);
+      for (const dir of policy.readableDirs) addRule(ruleset, dir, READ & known.fs);
+    } else {
+      addRule(ruleset, "/", READ & known.fs);
+    }
     for (const dir of policy.writableDirs) addRule(ruleset, dir, WRITE_DIR & known.fs);
     for (const file of policy.writableFiles) addRule(ruleset, file, DEVICE_FILE & known.fs);
     restrictSelf(ruleset);
@@ -101,6 +113,26 @@ export function applyLandlock(policy: LandlockPolicy): LandlockOutcome {
     close(ruleset);
   }
   return { abi };
+}
+
+/**
+ * The host's top-level directories but `/dev`, for a build that sees the
+ * host's `/dev` (the Landlock-only mode): there `/dev/pts` holds the user's
+ * terminals, whose keystrokes the build must not read, so only the device
+ * files it is given can be opened. Files at the top (a swap file) are left
+ * out too.
+ */
+export function hostDirsButDev(): string[] {
+  const dirs: string[] = [];
+  for (const entry of Deno.readDirSync("/")) {
+    if (entry.name === "dev") continue;
+    try {
+      if (Deno.statSync(`/${entry.name}`).isDirectory) dirs.push(`/${entry.name}`);
+    } catch {
+      // a dangling link: nothing to read
+    }
+  }
+  return dirs;
 }
 
 /**

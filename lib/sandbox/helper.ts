@@ -25,8 +25,9 @@ import {
 } from "../../ffi/fs.ts";
 import { defaultSignal, execve, geteuid, unblockAllSignals } from "../../ffi/process.ts";
 import { cstring, SyscallError } from "../../ffi/libc.ts";
-import { applyLandlock, dropCapabilities } from "./confine.ts";
-import { DEVICES, enterNamespaces, pivotInto, prepareRoot } from "./mounts.ts";
+import { applyLandlock, dropCapabilities, hostDirsButDev } from "./confine.ts";
+import { isolateKernelState } from "./isolate.ts";
+import { DEVICES, enterNamespaces, pivotInto, prepareRoot, PTY_PATHS } from "./mounts.ts";
 import { encodeMessage, HELPER_FAILED, type HelperMessage, type HelperPlan } from "./plan.ts";
 
 const F_GETFL = 3;
@@ -76,7 +77,8 @@ function setUp(plan: HelperPlan, warn: (message: string) => void): void {
   const namespaced = plan.mode !== "landlock";
   const outcome = applyLandlock({
     writableDirs: namespaced ? [...plan.writable, "/tmp", "/dev/shm"] : plan.writable,
-    writableFiles: devices,
+    writableFiles: namespaced ? [...devices, ...PTY_PATHS] : devices,
+    readableDirs: namespaced ? undefined : hostDirsButDev(),
   });
   if (outcome.abi === 0) {
     if (!namespaced) {
@@ -88,6 +90,7 @@ function setUp(plan: HelperPlan, warn: (message: string) => void): void {
     step = "dropping capabilities";
     dropCapabilities();
   }
+  isolateKernelState(plan.mode, (what) => step = what);
 }
 
 /** Hand the process over to the build: fds, signals and stdio made clean, then `execve`. */

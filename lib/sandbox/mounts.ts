@@ -9,7 +9,8 @@
  *   `/sbin`, `/lib*` (read-only binds, or links as on the host), with the
  *   root being built for laid over them (overlayfs) when it is not `/`;
  * - `/dev`: a read-only tmpfs with `null zero full random urandom tty` bound
- *   from the host, the usual `fd`/`std*` links and a writable `/dev/shm`;
+ *   from the host, the usual `fd`/`std*` links, a writable `/dev/shm`, and a
+ *   private `devpts` at `/dev/pts` with `/dev/ptmx`;
  * - `/tmp`: a private tmpfs;
  * - `/proc`: the host's, read-only. There is no PID namespace: a new procfs
  *   needs one, and a PID namespace needs a long-lived PID 1 that kiln's
@@ -26,8 +27,17 @@ import { CLONE, MNT_DETACH, mount, MS, pivotRoot, sethostname, umount2, unshare 
 import { ensureDirIn, ensureFileIn, isWithin, type MountInfo, readMounts } from "./paths.ts";
 import type { HelperPlan } from "./plan.ts";
 
-/** Device nodes bound into the sandbox's `/dev`. */
+/**
+ * Device nodes bound into the sandbox's `/dev`. `tty` names the opener's
+ * controlling terminal, never a terminal of its own: the build starts a
+ * session without one, and the only terminals it can open are those of its
+ * private `devpts`, so `/dev/tty` answers ENXIO or reaches a pty the build
+ * made itself (as under `script`).
+ */
 export const DEVICES = ["null", "zero", "full", "random", "urandom", "tty"] as const;
+
+/** The build's own terminals: a private `devpts` instance at `/dev/pts`, `/dev/ptmx` a link into it. */
+export const PTY_PATHS = ["/dev/ptmx", "/dev/pts"] as const;
 
 /** Top-level host entries a `host` sandbox shows. */
 const HOST_TREE = ["usr", "etc", "opt", "bin", "sbin", "lib", "lib32", "lib64", "libx32"] as const;
@@ -138,7 +148,19 @@ function populateDev(newRoot: string): string {
   ["stdin", "stdout", "stderr"].forEach((name, fd) => Deno.symlinkSync(`/proc/self/fd/${fd}`, `${dev}/${name}`));
   Deno.mkdirSync(`${dev}/shm`);
   mount("kiln-shm", `${dev}/shm`, "tmpfs", MS.NOSUID | MS.NODEV, "mode=1777");
+  mountPts(dev);
   return dev;
+}
+
+/**
+ * A new `devpts` instance at `dev/pts` (not the host's: its terminals are
+ * the user's), with `dev/ptmx` a link to its multiplexer, so that
+ * `posix_openpt` works in the build as on a normal system.
+ */
+function mountPts(dev: string): void {
+  Deno.mkdirSync(`${dev}/pts`);
+  mount("kiln-pts", `${dev}/pts`, "devpts", MS.NOSUID | MS.NOEXEC, "newinstance,ptmxmode=0666,mode=0620");
+  Deno.symlinkSync("pts/ptmx", `${dev}/ptmx`);
 }
 
 /**

@@ -17,6 +17,7 @@
 
 import { KilnError } from "../errors.ts";
 import type { Log } from "../log.ts";
+import { forwardInterrupts } from "./interrupt.ts";
 import { helperCommand } from "./launch.ts";
 import { resolveMode } from "./mode.ts";
 import { isWithin, readMounts } from "./paths.ts";
@@ -260,6 +261,7 @@ async function spawnHelper(
     stderr: "piped",
     env: { DENO_NO_UPDATE_CHECK: "1" },
   }).spawn();
+  const stopForwarding = forwardInterrupts(child.pid);
   const output = pump(child.stdout, request.logFile, request.onLine);
   const answer = child.stdin.getWriter();
 
@@ -281,6 +283,7 @@ async function spawnHelper(
   }
   await answer.close().catch(() => {});
   const status = await child.status;
+  stopForwarding();
   if (pinned) {
     const killed = killNamespace(pinned);
     pinned.close();

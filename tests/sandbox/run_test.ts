@@ -218,6 +218,8 @@ Deno.test("inside: writable build, package, /tmp and /dev/shm; working device no
       "fd",
       "full",
       "null",
+      "ptmx",
+      "pts",
       "random",
       "shm",
       "stderr",
