@@ -91,6 +91,8 @@ const SYSCALLS: Record<string, Record<string, number>> = {
     symlinkat: 266,
     unshare: 272,
     dup3: 292,
+    getppid: 110,
+    setns: 308,
     syncfs: 306,
   },
   aarch64: {
@@ -113,6 +115,8 @@ const SYSCALLS: Record<string, Record<string, number>> = {
     capget: 90,
     capset: 91,
     unshare: 97,
+    getppid: 173,
+    setns: 268,
     rt_sigaction: 134,
     rt_sigprocmask: 135,
     sethostname: 161,

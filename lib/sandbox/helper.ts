@@ -23,8 +23,9 @@ import {
   read,
   writeAll,
 } from "../../ffi/fs.ts";
-import { defaultSignal, execve, geteuid, unblockAllSignals } from "../../ffi/process.ts";
+import { defaultSignal, execve, geteuid, getppid, PR, prctl, unblockAllSignals } from "../../ffi/process.ts";
 import { cstring, SyscallError } from "../../ffi/libc.ts";
+import { joinCgroup } from "./cgroup.ts";
 import { applyLandlock, dropCapabilities } from "./confine.ts";
 import { DEVICES, enterNamespaces, pivotInto, prepareRoot } from "./mounts.ts";
 import { encodeMessage, HELPER_FAILED, type HelperMessage, type HelperPlan } from "./plan.ts";
@@ -54,10 +55,29 @@ function findExecutable(name: string, path: string | undefined): string {
   throw new Error(`cannot run ${name}: not found in PATH=${path ?? ""} inside the sandbox`);
 }
 
+/**
+ * Die with kiln, and be in the build's control group before anything else:
+ * the build (this process after `execve`, kept as PID 1 of its namespace)
+ * gets SIGKILL when the kiln thread that started it ends, and every process
+ * it starts is born in the group.
+ */
+function tieToKiln(plan: HelperPlan): void {
+  step = "tying the build to kiln";
+  prctl(PR.SET_PDEATHSIG, 9);
+  // Killed with kiln from now on; a kiln already gone is seen here, or (in a
+  // PID namespace, where the parent is out of sight) by the unanswered handshake.
+  if (plan.parent !== undefined && getppid() !== plan.parent) throw new Error("kiln went away");
+  if (plan.cgroup !== undefined) {
+    step = "entering the build's control group";
+    joinCgroup(plan.cgroup);
+  }
+}
+
 /** Everything up to `execve`, in the order of SPEC §7. */
 function setUp(plan: HelperPlan, warn: (message: string) => void): void {
   const root = geteuid() === 0;
   const devices = DEVICES.map((name) => `/dev/${name}`);
+  tieToKiln(plan);
   if (plan.mode === "hermetic" || plan.mode === "host") {
     step = "entering new namespaces";
     enterNamespaces();

@@ -28,14 +28,23 @@ export interface HelperPlan {
   readonly cwd: string;
   readonly writable: readonly string[];
   readonly readable: readonly string[];
+  /** kiln's pid: the helper's parent, unless the helper starts a PID namespace (then its parent is outside). */
+  readonly parent?: number;
+  /** The build's control group, which the helper enters first (`cgroup.ts`). */
+  readonly cgroup?: string;
+  /** tmpfs `size=` of `/tmp` and `/dev/shm` (`KISS_TMPFS_SIZE`). */
+  readonly tmpfsSize?: string;
+  /** `pid_max` of the build's PID namespace (kernels that have one per namespace), bounding its processes. */
+  readonly pidMax?: number;
 }
 
 /** A line the helper writes to kiln before the build starts. */
 export type HelperMessage =
   /**
    * The helper has its own namespaces and waits for one byte on its standard
-   * input: kiln first takes hold of the mount namespace (to find what the
-   * build leaves running, by a namespace number nobody else can get).
+   * input: the answer shows that kiln is still there once the helper has
+   * asked to be killed with it (its parent is outside its PID namespace, so
+   * `getppid` cannot tell).
    */
   | { type: "namespaced" }
   | {
