@@ -14,9 +14,9 @@
  *   own group there. cgroup v1 gives no memory bound.
  * - neither (no root, no cgroup file system, controllers taken): no group.
  *
- * kiln makes the group before starting the helper; the helper moves itself
- * in (`cgroup.procs`) before anything else, so every process of the build is
- * born inside. Groups left by a kiln that was killed are removed by the next
+ * kiln makes the group before starting the helper and moves the helper in
+ * (`cgroup.procs`) while its runtime starts; the helper waits for kiln's word
+ * before it goes on, so every process of the build is born inside. Groups left by a kiln that was killed are removed by the next
  * build.
  *
  * @module
@@ -214,9 +214,9 @@ export function createBuildCgroup(limits: CgroupLimits, log: Log): BuildCgroup |
   return group;
 }
 
-/** In the helper, before anything else: move the calling process (all its threads) into `path`. */
-export function joinCgroup(path: string): void {
-  writeControl(`${path}/cgroup.procs`, "0");
+/** Move process `pid` (all its threads) into the group; throws naming the group's file. */
+export function enterCgroup(group: BuildCgroup, pid: number): void {
+  writeControl(`${group.path}/cgroup.procs`, String(pid));
 }
 
 /** A counter of a flat-keyed events file (`max 3`), 0 when absent. */

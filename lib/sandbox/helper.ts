@@ -23,9 +23,8 @@ import {
   read,
   writeAll,
 } from "../../ffi/fs.ts";
-import { defaultSignal, execve, geteuid, getppid, PR, prctl, unblockAllSignals } from "../../ffi/process.ts";
+import { defaultSignal, execve, geteuid, PR, prctl, unblockAllSignals } from "../../ffi/process.ts";
 import { cstring, SyscallError } from "../../ffi/libc.ts";
-import { joinCgroup } from "./cgroup.ts";
 import { applyLandlock, dropCapabilities } from "./confine.ts";
 import { DEVICES, enterNamespaces, pivotInto, prepareRoot } from "./mounts.ts";
 import { encodeMessage, HELPER_FAILED, type HelperMessage, type HelperPlan } from "./plan.ts";
@@ -56,38 +55,34 @@ function findExecutable(name: string, path: string | undefined): string {
 }
 
 /**
- * Die with kiln, and be in the build's control group before anything else:
- * the build (this process after `execve`, kept as PID 1 of its namespace)
- * gets SIGKILL when the kiln thread that started it ends, and every process
- * it starts is born in the group.
+ * Die with kiln: the build (this process after `execve`, kept as PID 1 of
+ * its namespace) gets SIGKILL when the kiln thread that started it ends.
+ * Then wait for kiln's answer: it shows kiln was still there once this was
+ * asked (the parent of a namespace's PID 1 is out of `getppid`'s sight), and
+ * kiln gives it once it has moved this process into the build's control
+ * group, so that every process of the build is born there.
  */
-function tieToKiln(plan: HelperPlan): void {
+function tieToKiln(): void {
   step = "tying the build to kiln";
   prctl(PR.SET_PDEATHSIG, 9);
-  // Killed with kiln from now on; a kiln already gone is seen here, or (in a
-  // PID namespace, where the parent is out of sight) by the unanswered handshake.
-  if (plan.parent !== undefined && getppid() !== plan.parent) throw new Error("kiln went away");
-  if (plan.cgroup !== undefined) {
-    step = "entering the build's control group";
-    joinCgroup(plan.cgroup);
-  }
+  send(2, { type: "namespaced" });
+  if (read(0, new Uint8Array(1)) !== 1) throw new Error("kiln went away");
 }
 
 /** Everything up to `execve`, in the order of SPEC §7. */
 function setUp(plan: HelperPlan, warn: (message: string) => void): void {
   const root = geteuid() === 0;
   const devices = DEVICES.map((name) => `/dev/${name}`);
-  tieToKiln(plan);
   if (plan.mode === "hermetic" || plan.mode === "host") {
     step = "entering new namespaces";
     enterNamespaces();
-    send(2, { type: "namespaced" });
-    if (read(0, new Uint8Array(1)) !== 1) throw new Error("kiln went away");
+    tieToKiln();
     step = "mounting the sandbox's root";
     const newRoot = prepareRoot(plan, warn);
     step = "entering the sandbox's root";
     pivotInto(newRoot, plan.cwd);
   } else {
+    tieToKiln();
     step = "entering the working directory";
     Deno.chdir(plan.cwd);
   }

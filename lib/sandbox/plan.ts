@@ -28,10 +28,6 @@ export interface HelperPlan {
   readonly cwd: string;
   readonly writable: readonly string[];
   readonly readable: readonly string[];
-  /** kiln's pid: the helper's parent, unless the helper starts a PID namespace (then its parent is outside). */
-  readonly parent?: number;
-  /** The build's control group, which the helper enters first (`cgroup.ts`). */
-  readonly cgroup?: string;
   /** tmpfs `size=` of `/tmp` and `/dev/shm` (`KISS_TMPFS_SIZE`). */
   readonly tmpfsSize?: string;
   /** `pid_max` of the build's PID namespace (kernels that have one per namespace), bounding its processes. */
@@ -41,10 +37,11 @@ export interface HelperPlan {
 /** A line the helper writes to kiln before the build starts. */
 export type HelperMessage =
   /**
-   * The helper has its own namespaces and waits for one byte on its standard
-   * input: the answer shows that kiln is still there once the helper has
-   * asked to be killed with it (its parent is outside its PID namespace, so
-   * `getppid` cannot tell).
+   * The helper has its own namespaces (in hermetic and host modes), has asked
+   * to be killed with kiln, and waits for one byte on its standard input:
+   * kiln answers once the helper is in the build's control group. The
+   * answer also shows kiln was still there (a PID namespace's first process
+   * cannot see its parent).
    */
   | { type: "namespaced" }
   | {

@@ -18,7 +18,7 @@
 import { parseSandboxLimits, sizeInBytes } from "../config.ts";
 import { KilnError } from "../errors.ts";
 import type { Log } from "../log.ts";
-import { type BuildCgroup, createBuildCgroup, endCgroup, limitsReached } from "./cgroup.ts";
+import { type BuildCgroup, createBuildCgroup, endCgroup, enterCgroup, limitsReached } from "./cgroup.ts";
 import { helperCommand } from "./launch.ts";
 import { resolveMode } from "./mode.ts";
 import { isWithin, readMounts } from "./paths.ts";
@@ -192,8 +192,6 @@ export async function runSandboxed(request: SandboxRequest, log: Log): Promise<S
       cwd: request.cwd,
       writable,
       readable: [...(request.readable ?? [])],
-      parent: namespaced ? undefined : Deno.pid,
-      cgroup: cgroup?.path,
       tmpfsSize: limits.tmpfsSize,
       // Without a control group, the namespace's own pid_max bounds the build's processes (a group's
       // bound is exact and says when it was reached, so it alone is used where there is one).
@@ -232,6 +230,16 @@ async function spawnHelper(
   });
   // hermetic and host: the helper is PID 1 of a new PID namespace, and so is the build after it.
   const child = mode === "hermetic" || mode === "host" ? spawnInNewPidNamespace(command) : command.spawn();
+  // Into the build's group while the helper's runtime starts (moving a process with threads can cost some
+  // milliseconds); the helper waits for the answer to its first message before it goes on.
+  let placed: Error | undefined;
+  if (cgroup) {
+    try {
+      enterCgroup(cgroup, child.pid);
+    } catch (err) {
+      placed = err as Error;
+    }
+  }
   let sawNoSpace = false;
   const output = pump(child.stdout, request.logFile, (line) => {
     if (line.includes(NO_SPACE)) sawNoSpace = true;
@@ -249,12 +257,21 @@ async function spawnHelper(
     if (!message) {
       if (line.trim() !== "") other.push(line);
     } else if (message.type === "namespaced") {
+      if (placed) {
+        // No answer: the helper ends, the build never starts outside its bounds.
+        failure = {
+          message: `sandbox: cannot move the build into its control group: ${placed.message}`,
+          hint: "check that the cgroup file system is mounted read-write and that kiln's processes may be moved there",
+        };
+        await answer.close().catch(() => {});
+        continue;
+      }
       await answer.write(new Uint8Array([1])).catch(() => {});
     } else if (message.type === "warn") log.warn(`sandbox: ${message.message}`);
     else if (message.type === "ready") {
       timing = { startup: message.startup, setup: message.setup };
       if (mode === "hermetic" || mode === "host") space = holdScratch(child.pid, tmpfsSize);
-    } else failure = message;
+    } else failure ??= message;
   }
   await answer.close().catch(() => {});
   // In a PID namespace the build's end is every process's end; the control group ends the rest:
