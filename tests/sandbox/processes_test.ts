@@ -332,3 +332,35 @@ Deno.test("a memory bound is set where cgroup v2 gives one, and kiln names it wh
     deepStrictEqual(run.limitsReached, ["the build ran out of its 64 MiB of memory (KISS_MEMORY_MAX)"]);
   });
 });
+
+Deno.test("a build cannot move itself out of its control group, and what it starts still dies", async () => {
+  await withFixture(async (f) => {
+    const files = [
+      "/sys/fs/cgroup/cgroup.procs",
+      "/sys/fs/cgroup/pids/cgroup.procs",
+      "/sys/fs/cgroup/unified/cgroup.procs",
+    ]
+      .filter((path) => Deno.statSync(path.slice(0, path.lastIndexOf("/"))).isDirectory && exists(path));
+    if (files.length === 0) return; // no cgroup file system here to escape to
+    for (const mode of ["landlock", "host", "hermetic"] as const) {
+      const mark = marker();
+      const started = `${f.scratch.build}/daemon-started`;
+      await Deno.remove(started).catch(() => {});
+      // Inside, /sys is not there (host, hermetic) or read-only to the build (Landlock).
+      const moves = files.map((path) => `{ echo $$ > ${path}; } 2>/dev/null || echo refused`).join("; ");
+      const run = await f.run(`${moves}; ${f.procs} daemon ${mark} ${started}`, mode);
+      strictEqual(run.code, 0, run.log);
+      deepStrictEqual(run.lines, [...files.map(() => "refused"), "daemon started"], `${mode}: ${run.log}`);
+      ok(await gone(mark), `${mode}: the daemon still runs: ${sleepers(mark)}`);
+    }
+  });
+});
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
