@@ -17,6 +17,7 @@
 
 import { parseSandboxLimits, sizeInBytes } from "../config.ts";
 import { KilnError } from "../errors.ts";
+import { SyscallError } from "../../ffi/libc.ts";
 import type { Log } from "../log.ts";
 import { type BuildCgroup, createBuildCgroup, endCgroup, enterCgroup, limitsReached } from "./cgroup.ts";
 import { helperCommand } from "./launch.ts";
@@ -229,7 +230,7 @@ async function spawnHelper(
     env: { DENO_NO_UPDATE_CHECK: "1" },
   });
   // hermetic and host: the helper is PID 1 of a new PID namespace, and so is the build after it.
-  const child = mode === "hermetic" || mode === "host" ? spawnInNewPidNamespace(command) : command.spawn();
+  const child = mode === "hermetic" || mode === "host" ? spawnInPidNamespace(command, mode) : command.spawn();
   // Into the build's group while the helper's runtime starts (moving a process with threads can cost some
   // milliseconds); the helper waits for the answer to its first message before it goes on.
   let placed: Error | undefined;
@@ -276,11 +277,16 @@ async function spawnHelper(
   await answer.close().catch(() => {});
   // In a PID namespace the build's end is every process's end; the control group ends the rest:
   // nothing left can hold the output open.
-  const status = await child.status;
-  const reached = cgroup ? limitsReached(cgroup) : [];
-  if (cgroup) await endCgroup(cgroup);
-  await output;
-  if (space) reached.push(...releaseScratch(space, sawNoSpace));
+  let status: Deno.CommandStatus;
+  const reached: string[] = [];
+  try {
+    status = await child.status;
+    if (cgroup) reached.push(...limitsReached(cgroup));
+    if (cgroup) await endCgroup(cgroup);
+    await output;
+  } finally {
+    if (space) reached.push(...releaseScratch(space, sawNoSpace));
+  }
   if (failure) throw new KilnError(failure.message, { hint: failure.hint });
   if (!timing) {
     throw new KilnError(
@@ -291,6 +297,19 @@ async function spawnHelper(
   }
   const code = status.signal ? 128 + (SIGNALS[status.signal] ?? 0) : status.code;
   return { code, mode, timing, limitsReached: reached };
+}
+
+/** {@linkcode spawnInNewPidNamespace}, its failure said as kiln's. */
+function spawnInPidNamespace(command: Deno.Command, mode: ResolvedSandboxMode): Deno.ChildProcess {
+  try {
+    return spawnInNewPidNamespace(command);
+  } catch (err) {
+    if (!(err instanceof SyscallError)) throw err;
+    throw new KilnError(`sandbox: cannot start the build in a PID namespace of its own: ${err.message}`, {
+      hint: `KISS_SANDBOX=${mode} needs root with CAP_SYS_ADMIN and a kernel that allows namespaces; ` +
+        "inside a restricted container set KISS_SANDBOX=landlock",
+    });
+  }
 }
 
 /** Whether `pid_max` is per PID namespace here (Linux 6.14 and later); before, it is the machine's. */
