@@ -9,6 +9,7 @@ import { loadConfig, parseSandboxLimits, sizeInBytes } from "../../lib/config.ts
 import { UsageError } from "../../lib/errors.ts";
 import { collectEvents, Log } from "../../lib/log.ts";
 import { createBuildCgroup, endCgroup, formatBytes, limitsReached } from "../../lib/sandbox/cgroup.ts";
+import { kiln, withTempDir, writeRecipe } from "../_helpers/build.ts";
 
 Deno.test("limits: defaults, and the values each variable takes", () => {
   deepStrictEqual(parseSandboxLimits({}), { pids: 4096, memory: undefined, tmpfsSize: "25%" });
@@ -77,4 +78,38 @@ Deno.test("a build's control group bounds its processes, is emptied and removed"
   } finally {
     await endCgroup(group);
   }
+});
+
+Deno.test("kiln build: a build that fills its /tmp fails saying so; a bad size is refused before anything runs", async () => {
+  await withTempDir(async (dir) => {
+    const repo = `${dir}/repo`;
+    await writeRecipe(repo, "fills", {
+      version: "1 1\n",
+      build: "#!/bin/sh -e\nhead -c 2097152 /dev/zero > /tmp/big\n",
+    });
+    const env = {
+      KISS_PATH: repo,
+      KISS_ROOT: `${dir}/root`,
+      KISS_CACHE: `${dir}/cache`,
+      KISS_SANDBOX: "host",
+      KISS_TMPFS_SIZE: "1m",
+    };
+    await Deno.mkdir(`${dir}/root`);
+    const r = await kiln(["build", "-y", "fills"], env);
+    strictEqual(r.code, 1, r.stderr);
+    ok(
+      r.stderr.includes("[WARN] sandbox: the build filled its /tmp: each holds at most 1m (KISS_TMPFS_SIZE)"),
+      r.stderr,
+    );
+    ok(
+      r.stderr.includes(
+        "build of fills failed (exit status 1); the build filled its /tmp: each holds at most 1m (KISS_TMPFS_SIZE)",
+      ),
+      r.stderr,
+    );
+    const bad = await kiln(["build", "-y", "fills"], { ...env, KISS_TMPFS_SIZE: "lots" });
+    strictEqual(bad.code, 2, bad.stderr);
+    ok(bad.stderr.includes("KISS_TMPFS_SIZE=lots is not a size"), bad.stderr);
+    ok(!bad.stderr.includes("building fills"), bad.stderr);
+  });
 });
