@@ -204,7 +204,8 @@ export async function runSandboxed(request: SandboxRequest, log: Log): Promise<S
     cleanup.push(planFile);
     await Deno.writeTextFile(planFile, JSON.stringify(plan), { mode: 0o600 });
     const result = await spawnHelper(planFile, mode, request, log, cgroup, limits.tmpfsSize);
-    if (result.code !== 0) { for (const sentence of result.limitsReached) log.warn(`sandbox: ${sentence}`); }
+    // A failed build says which bound it ran into (a build that succeeded anyway needs no word).
+    if (result.code !== 0) result.limitsReached.forEach((sentence) => log.warn(`sandbox: ${sentence}`));
     return result;
   } finally {
     if (cgroup) await endCgroup(cgroup);
