@@ -195,6 +195,18 @@ export function fileSystemType(path: string): number | undefined {
   return Number(BigInt.asUintN(32, buf[0]));
 }
 
+/** `statfs(path)`: the file system's free blocks for unprivileged writers (`f_bavail`), or `undefined`. */
+export function freeBlocks(path: string): number | undefined {
+  // struct statfs on 64-bit Linux: f_type, f_bsize, f_blocks, f_bfree, f_bavail, ... (each a long).
+  const buf = new BigInt64Array(16);
+  try {
+    call("statfs", [cstring(path), new Uint8Array(buf.buffer)], path);
+  } catch {
+    return undefined;
+  }
+  return Number(buf[4]);
+}
+
 /** `flock` operations. */
 export const LOCK = { EX: 2, NB: 4, UN: 8 } as const;
 

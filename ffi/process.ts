@@ -40,6 +40,7 @@ export const PR = {
   SET_NO_NEW_PRIVS: 38,
   CAP_AMBIENT: 47,
   CAP_AMBIENT_CLEAR_ALL: 4,
+  SET_PDEATHSIG: 1,
 } as const;
 
 /** `unshare(flags)`: new namespaces for the calling thread. */
@@ -166,4 +167,14 @@ export function setsid(): number {
 export function joinNewSessionKeyring(): number {
   const KEYCTL_JOIN_SESSION_KEYRING = 1;
   return call("keyctl", [KEYCTL_JOIN_SESSION_KEYRING, 0]);
+}
+
+/** `setns(fd, nstype)`: join the namespace `fd` refers to (for a PID namespace: the calling thread's future children). */
+export function setns(fd: number, nstype: number): void {
+  call("setns", [fd, nstype]);
+}
+
+/** `getppid()`: the parent's pid (0 when the parent is outside the caller's PID namespace). */
+export function getppid(): number {
+  return call("getppid", []);
 }

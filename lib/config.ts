@@ -19,6 +19,72 @@ export type SandboxMode = "auto" | "hermetic" | "host" | "landlock" | "none";
 /** Compression formats of package archives (KISS_COMPRESS). */
 export type Compression = "zst" | "gz" | "bz2" | "xz" | "lz" | "lzma";
 
+/** Bounds on every build (SPEC §7 step 7): see {@linkcode parseSandboxLimits}. */
+export interface SandboxLimits {
+  /** `KISS_PIDS_MAX`: processes (and threads) a build may have at once. */
+  readonly pids: number;
+  /** `KISS_MEMORY_MAX`: a size or a percentage of the machine's memory; undefined: no bound. */
+  readonly memory?: string;
+  /** `KISS_TMPFS_SIZE`: the size of each of the build's `/tmp` and `/dev/shm`, in tmpfs's syntax. */
+  readonly tmpfsSize: string;
+}
+
+/** Default `KISS_PIDS_MAX`. */
+export const DEFAULT_PIDS_MAX = 4096;
+/** Default `KISS_TMPFS_SIZE`: a quarter of the machine's memory for each of `/tmp` and `/dev/shm`. */
+export const DEFAULT_TMPFS_SIZE = "25%";
+
+const SIZE = /^(\d+)([kmgt]?)$/i;
+const PERCENT = /^(\d+)%$/;
+
+function checkSize(name: string, value: string): void {
+  const percent = value.match(PERCENT);
+  const size = value.match(SIZE);
+  const ok = percent ? Number(percent[1]) >= 1 && Number(percent[1]) <= 100 : size !== null && Number(size[1]) > 0;
+  if (!ok) {
+    throw new UsageError(
+      `${name}=${value} is not a size`,
+      `give ${name} a number of bytes with an optional k, m, g or t (e.g. 4g), or a percentage of the machine's ` +
+        "memory from 1% to 100% (e.g. 25%)",
+    );
+  }
+}
+
+/**
+ * `size` (`4g`, `512m`, `25%`, as {@linkcode SandboxLimits} holds them) in
+ * bytes, a percentage taken of `totalMemory`.
+ */
+export function sizeInBytes(size: string, totalMemory: number): number {
+  const percent = size.match(PERCENT);
+  if (percent) return Math.floor(totalMemory * Number(percent[1]) / 100);
+  const m = size.match(SIZE);
+  if (!m) throw new Error(`not a size: ${size}`);
+  return Number(m[1]) * 1024 ** "_kmgt".indexOf((m[2] || "_").toLowerCase());
+}
+
+/**
+ * The build bounds from `KISS_PIDS_MAX` (default {@linkcode DEFAULT_PIDS_MAX}),
+ * `KISS_MEMORY_MAX` (default none; `max` or `0` for none) and
+ * `KISS_TMPFS_SIZE` (default {@linkcode DEFAULT_TMPFS_SIZE}). Throws
+ * {@linkcode UsageError} naming the variable for a value that is not one.
+ */
+export function parseSandboxLimits(env: Readonly<Record<string, string | undefined>>): SandboxLimits {
+  const pidsText = env.KISS_PIDS_MAX || String(DEFAULT_PIDS_MAX);
+  const pids = Number(pidsText);
+  if (!/^\d+$/.test(pidsText) || pids < 16 || pids > 4194304) {
+    throw new UsageError(
+      `KISS_PIDS_MAX=${pidsText} is not a number of processes`,
+      "give KISS_PIDS_MAX a whole number from 16 to 4194304",
+    );
+  }
+  const memoryText = env.KISS_MEMORY_MAX || undefined;
+  const memory = memoryText === undefined || memoryText === "max" || memoryText === "0" ? undefined : memoryText;
+  if (memory !== undefined) checkSize("KISS_MEMORY_MAX", memory);
+  const tmpfsSize = env.KISS_TMPFS_SIZE || DEFAULT_TMPFS_SIZE;
+  checkSize("KISS_TMPFS_SIZE", tmpfsSize);
+  return { pids, memory, tmpfsSize };
+}
+
 /** Global flags given on the command line. */
 export interface Flags {
   root?: string;
@@ -61,6 +127,8 @@ export interface Config {
   readonly compress: Compression;
   /** `KISS_SANDBOX` (default `auto`). */
   readonly sandbox: SandboxMode;
+  /** `KISS_PIDS_MAX`, `KISS_MEMORY_MAX`, `KISS_TMPFS_SIZE`: bounds on every build. */
+  readonly sandboxLimits: SandboxLimits;
   /** `KISS_DEBUG=1`: keep build directories, print debug lines and stacks. */
   readonly debug: boolean;
   /** `KISS_FORCE=1` or `--force`: skip dependency and reverse-dependency checks. */
@@ -166,6 +234,7 @@ export function loadConfig(
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") color = false;
 
   const debug = truthy(env.KISS_DEBUG);
+  const sandboxLimits = Object.freeze(parseSandboxLimits(env));
   return Object.freeze({
     root,
     kissPath: Object.freeze(kissPath),
@@ -180,6 +249,7 @@ export function loadConfig(
     dialect: dialect as Dialect | undefined,
     compress,
     sandbox,
+    sandboxLimits,
     debug,
     force: truthy(env.KISS_FORCE) || !!flags.force,
     prompt: env.KISS_PROMPT !== "0" && !flags.yes,

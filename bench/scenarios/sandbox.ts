@@ -7,6 +7,9 @@
  *   `unshare -mnui --fork true`. The helper's own timing splits its runtime
  *   start-up from the set-up proper. The hermetic root is the sandbox tests'
  *   standard root (a `base` of the host's shell, coreutils and libc).
+ * - What keeps a build's processes in hand: starting a process as PID 1 of
+ *   a new PID namespace against a plain start (both of `/bin/true`,
+ *   interleaved), and making and ending a build's control group.
  * - The hermetic sysroot: hard-linking 1,000 and 10,000 installed files into
  *   a sysroot, against `cp -al` of the same tree (interleaved), on disk and
  *   in memory (tmpfs).
@@ -41,6 +44,76 @@ async function sandboxRunner(): Promise<{ runSandboxed: RunSandboxed; log: unkno
   if (!mod.runSandboxed) throw new Skip("lib/sandbox/run.ts does not export runSandboxed");
   const log = await importKiln<{ Log: new (r: unknown) => unknown; silent: unknown }>("lib/log.ts");
   return { runSandboxed: mod.runSandboxed, log: new log.Log(log.silent) };
+}
+
+interface Supervision {
+  spawnInNewPidNamespace: (command: Deno.Command) => Deno.ChildProcess;
+  createBuildCgroup: (limits: { pids: number }, log: unknown) => { path: string; version: number } | undefined;
+  endCgroup: (group: unknown) => Promise<void>;
+  log: unknown;
+}
+
+/** The PID namespace and the control group a sandboxed build gets, each timed on its own. */
+async function supervisionRows(ctx: BenchContext, runs: number): Promise<Row[]> {
+  ctx.say("sandbox: PID namespace and control group");
+  const load = async (): Promise<Supervision> => {
+    const pidns = await importKiln<Partial<Supervision>>("lib/sandbox/pidns.ts");
+    const cgroup = await importKiln<Partial<Supervision>>("lib/sandbox/cgroup.ts");
+    if (!pidns.spawnInNewPidNamespace || !cgroup.createBuildCgroup || !cgroup.endCgroup) {
+      throw new Skip("lib/sandbox/pidns.ts or cgroup.ts is missing");
+    }
+    if (Deno.uid() !== 0) throw new Skip("needs root");
+    const { log } = await sandboxRunner();
+    return { ...pidns, ...cgroup, log } as Supervision;
+  };
+  const loaded = await load().catch((err) => err instanceof Skip ? err : Promise.reject(err));
+  const fail = () => Promise.reject(loaded);
+  const trueCommand = () => new Deno.Command("/bin/true", { stdin: "null", stdout: "null", stderr: "null" });
+  const [inNamespace, plain] = await compare([
+    {
+      label: "spawn /bin/true as PID 1 of a new PID namespace",
+      run: loaded instanceof Skip ? fail : async () => {
+        const t = performance.now();
+        await loaded.spawnInNewPidNamespace(trueCommand()).status;
+        return performance.now() - t;
+      },
+    },
+    {
+      label: "spawn /bin/true",
+      run: async () => {
+        const t = performance.now();
+        await trueCommand().spawn().status;
+        return performance.now() - t;
+      },
+    },
+  ], { runs: Math.max(runs, 20) });
+  let version = "";
+  const group = await attempt("make and end a build's control group", async () => {
+    if (loaded instanceof Skip) throw loaded;
+    const m = await measure(async () => {
+      const g = loaded.createBuildCgroup({ pids: 4096 }, loaded.log);
+      if (!g) throw new Skip("no control group on this machine (cgroup v2 with pids, or cgroup v1's pids)");
+      version = `cgroup v${g.version}`;
+      await loaded.endCgroup(g);
+    }, { runs: Math.max(runs, 20) });
+    return { label: "make and end a build's control group", stats: m.stats };
+  });
+  return [
+    {
+      scenario: "6. sandbox",
+      case: "PID namespace: start of the helper's process",
+      kiln: inNamespace,
+      peers: [plain],
+      note: "unshare(CLONE_NEWPID) and setns around the spawn; the child is its namespace's PID 1",
+    },
+    {
+      scenario: "6. sandbox",
+      case: "control group of a build",
+      kiln: group,
+      peers: [],
+      note: `mkdir, pids.max, removal${version ? ` (${version} on this machine)` : ""}`,
+    },
+  ];
 }
 
 /** Scenario 6. */
@@ -127,6 +200,7 @@ export const scenario: Scenario = {
       }
     }
     const kilnSetup = modes.host;
+    rows.push(...await supervisionRows(ctx, runs));
 
     /** kiln's sysroot builder and `cp -al` on the same `files` files under `dir`, interleaved. */
     const sysroots = async (dir: string, files: number): Promise<[Figure, Figure]> => {

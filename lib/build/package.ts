@@ -138,6 +138,7 @@ export async function buildPackage(job: BuildJob, run: BuildRun): Promise<BuiltP
       workDir: dirs.sandboxDir,
       logFile,
       onLine: (line) => log.progress({ id: progressId, phase: "build", label, done: 0, detail: line.slice(0, 200) }),
+      limits: config.sandboxLimits,
     }, log);
     log.done(progressId);
     if (result.code !== 0) {
@@ -149,6 +150,7 @@ export async function buildPackage(job: BuildJob, run: BuildRun): Promise<BuiltP
       const tail = await lastLines(logFile, FAILURE_TAIL);
       throw new KilnError(
         `build of ${recipe.name} failed (exit status ${result.code})` +
+          result.limitsReached.map((sentence) => `; ${sentence}`).join("") +
           (tail.length > 0 ? `; last lines of its log:\n${tail.map((l) => `  ${l}`).join("\n")}` : ""),
         { hint: `the full log is ${logFile}` },
       );

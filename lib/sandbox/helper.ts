@@ -23,7 +23,7 @@ import {
   read,
   writeAll,
 } from "../../ffi/fs.ts";
-import { defaultSignal, execve, geteuid, unblockAllSignals } from "../../ffi/process.ts";
+import { defaultSignal, execve, geteuid, PR, prctl, unblockAllSignals } from "../../ffi/process.ts";
 import { cstring, SyscallError } from "../../ffi/libc.ts";
 import { applyLandlock, dropCapabilities, hostDirsButDev } from "./confine.ts";
 import { isolateKernelState } from "./isolate.ts";
@@ -55,6 +55,21 @@ function findExecutable(name: string, path: string | undefined): string {
   throw new Error(`cannot run ${name}: not found in PATH=${path ?? ""} inside the sandbox`);
 }
 
+/**
+ * Die with kiln: the build (this process after `execve`, kept as PID 1 of
+ * its namespace) gets SIGKILL when the kiln thread that started it ends.
+ * Then wait for kiln's answer: it shows kiln was still there once this was
+ * asked (the parent of a namespace's PID 1 is out of `getppid`'s sight), and
+ * kiln gives it once it has moved this process into the build's control
+ * group, so that every process of the build is born there.
+ */
+function tieToKiln(): void {
+  step = "tying the build to kiln";
+  prctl(PR.SET_PDEATHSIG, 9);
+  send(2, { type: "namespaced" });
+  if (read(0, new Uint8Array(1)) !== 1) throw new Error("kiln went away");
+}
+
 /** Everything up to `execve`, in the order of SPEC §7. */
 function setUp(plan: HelperPlan, warn: (message: string) => void): void {
   const root = geteuid() === 0;
@@ -62,13 +77,13 @@ function setUp(plan: HelperPlan, warn: (message: string) => void): void {
   if (plan.mode === "hermetic" || plan.mode === "host") {
     step = "entering new namespaces";
     enterNamespaces();
-    send(2, { type: "namespaced" });
-    if (read(0, new Uint8Array(1)) !== 1) throw new Error("kiln went away");
+    tieToKiln();
     step = "mounting the sandbox's root";
     const newRoot = prepareRoot(plan, warn);
     step = "entering the sandbox's root";
     pivotInto(newRoot, plan.cwd);
   } else {
+    tieToKiln();
     step = "entering the working directory";
     Deno.chdir(plan.cwd);
   }

@@ -11,12 +11,10 @@
  * - `/dev`: a read-only tmpfs with `null zero full random urandom tty` bound
  *   from the host, the usual `fd`/`std*` links, a writable `/dev/shm`, and a
  *   private `devpts` at `/dev/pts` with `/dev/ptmx`;
- * - `/tmp`: a private tmpfs;
- * - `/proc`: the host's, read-only. There is no PID namespace: a new procfs
- *   needs one, and a PID namespace needs a long-lived PID 1 that kiln's
- *   `execve` design does not have. Host processes stay out of reach through
- *   Landlock's ptrace restriction and signal scoping, and the dropped
- *   CAP_SYS_PTRACE;
+ * - `/tmp`: a private tmpfs; it and `/dev/shm` are sized (`KISS_TMPFS_SIZE`);
+ * - `/proc`: a new procfs of the build's own PID namespace (the helper is its
+ *   PID 1, see `pidns.ts`), read-only: it shows the build's processes only,
+ *   not the host's command lines and environments;
  * - the writable and readable directories at their host paths.
  *
  * @module
@@ -135,8 +133,27 @@ function populateHost(newRoot: string, root: string, warn: Warn): void {
   Deno.symlinkSync("../tmp", `${newRoot}/var/tmp`);
 }
 
+/** tmpfs options of the build's `/tmp` and `/dev/shm`: world-writable, sticky, `size` when given. */
+function scratchOptions(size: string | undefined): string {
+  return size === undefined ? "mode=1777" : `mode=1777,size=${size}`;
+}
+
+/**
+ * A procfs of the calling process's PID namespace at `target`, read-only.
+ * With `pidMax`, first sets that namespace's `pid_max` (only on kernels where
+ * it is per namespace, decided by kiln, and only from inside a new namespace:
+ * elsewhere it would be the host's): at most `pidMax - 1` processes at once.
+ */
+export function mountProc(target: string, pidMax: number | undefined): void {
+  mount("proc", target, "proc", MS.NOSUID | MS.NODEV | MS.NOEXEC);
+  if (pidMax !== undefined && Deno.pid === 1) {
+    Deno.writeTextFileSync(`${target}/sys/kernel/pid_max`, String(pidMax), { create: false });
+  }
+  mount(null, target, null, MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC);
+}
+
 /** `/dev`: a tmpfs with the safe device nodes bound from the host. */
-function populateDev(newRoot: string): string {
+function populateDev(newRoot: string, shmSize?: string): string {
   const dev = ensureDirIn(newRoot, "/dev");
   mount("kiln-dev", dev, "tmpfs", MS.NOSUID | MS.NOEXEC, "mode=0755,size=64k");
   for (const name of DEVICES) {
@@ -147,7 +164,7 @@ function populateDev(newRoot: string): string {
   Deno.symlinkSync("/proc/self/fd", `${dev}/fd`);
   ["stdin", "stdout", "stderr"].forEach((name, fd) => Deno.symlinkSync(`/proc/self/fd/${fd}`, `${dev}/${name}`));
   Deno.mkdirSync(`${dev}/shm`);
-  mount("kiln-shm", `${dev}/shm`, "tmpfs", MS.NOSUID | MS.NODEV, "mode=1777");
+  mount("kiln-shm", `${dev}/shm`, "tmpfs", MS.NOSUID | MS.NODEV, scratchOptions(shmSize));
   mountPts(dev);
   return dev;
 }
@@ -178,9 +195,9 @@ export function prepareRoot(plan: HelperPlan, warn: Warn): string {
     mount("kiln-root", newRoot, "tmpfs", MS.NOSUID | MS.NODEV, "mode=0755,size=1m");
     populateHost(newRoot, plan.root, warn);
   }
-  const dev = populateDev(newRoot);
-  mount("kiln-tmp", ensureDirIn(newRoot, "/tmp"), "tmpfs", MS.NOSUID | MS.NODEV, "mode=1777");
-  bind("/proc", ensureDirIn(newRoot, "/proc"), false);
+  const dev = populateDev(newRoot, plan.tmpfsSize);
+  mount("kiln-tmp", ensureDirIn(newRoot, "/tmp"), "tmpfs", MS.NOSUID | MS.NODEV, scratchOptions(plan.tmpfsSize));
+  mountProc(ensureDirIn(newRoot, "/proc"), plan.pidMax);
 
   const shared = [
     ...plan.readable.map((path) => ({ path, writable: false })),

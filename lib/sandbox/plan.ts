@@ -28,14 +28,20 @@ export interface HelperPlan {
   readonly cwd: string;
   readonly writable: readonly string[];
   readonly readable: readonly string[];
+  /** tmpfs `size=` of `/tmp` and `/dev/shm` (`KISS_TMPFS_SIZE`). */
+  readonly tmpfsSize?: string;
+  /** `pid_max` of the build's PID namespace (kernels that have one per namespace), bounding its processes. */
+  readonly pidMax?: number;
 }
 
 /** A line the helper writes to kiln before the build starts. */
 export type HelperMessage =
   /**
-   * The helper has its own namespaces and waits for one byte on its standard
-   * input: kiln first takes hold of the mount namespace (to find what the
-   * build leaves running, by a namespace number nobody else can get).
+   * The helper has its own namespaces (in hermetic and host modes), has asked
+   * to be killed with kiln, and waits for one byte on its standard input:
+   * kiln answers once the helper is in the build's control group. The
+   * answer also shows kiln was still there (a PID namespace's first process
+   * cannot see its parent).
    */
   | { type: "namespaced" }
   | {

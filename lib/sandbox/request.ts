@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { SandboxMode } from "../config.ts";
+import type { SandboxLimits, SandboxMode } from "../config.ts";
 
 /** A sandbox mode once `auto` has been decided. */
 export type ResolvedSandboxMode = Exclude<SandboxMode, "auto">;
@@ -37,6 +37,8 @@ export interface SandboxRequest {
   readonly logFile: string;
   /** Called with each line of output as it arrives. */
   readonly onLine?: (line: string) => void;
+  /** Bounds on processes, memory and `/tmp` (`Config.sandboxLimits`); the defaults when absent. */
+  readonly limits?: SandboxLimits;
 }
 
 /** How a sandboxed command ended. */
@@ -47,4 +49,9 @@ export interface SandboxResult {
   readonly mode: ResolvedSandboxMode;
   /** Milliseconds from the helper's start to `execve`: its runtime start-up, then the sandbox set-up. */
   readonly timing?: { readonly startup: number; readonly setup: number };
+  /**
+   * The bounds the build ran into (processes, memory, `/tmp` space), each a
+   * sentence naming the variable that sets it; empty when none.
+   */
+  readonly limitsReached: readonly string[];
 }

@@ -15,9 +15,12 @@
  * @module
  */
 
+import { parseSandboxLimits, sizeInBytes } from "../config.ts";
 import { KilnError } from "../errors.ts";
+import { SyscallError } from "../../ffi/libc.ts";
 import type { Log } from "../log.ts";
 import { forwardInterrupts } from "./interrupt.ts";
+import { type BuildCgroup, createBuildCgroup, endCgroup, enterCgroup, limitsReached } from "./cgroup.ts";
 import { helperCommand } from "./launch.ts";
 import { resolveMode } from "./mode.ts";
 import { isWithin, readMounts } from "./paths.ts";
@@ -25,6 +28,8 @@ import { decodeMessage, type HelperPlan } from "./plan.ts";
 import type { ResolvedSandboxMode, SandboxRequest, SandboxResult } from "./request.ts";
 import { sysrootPackages } from "./closure.ts";
 import { buildSysroot } from "./sysroot.ts";
+import { spawnInNewPidNamespace } from "./pidns.ts";
+import { holdScratch, NO_SPACE, releaseScratch, type ScratchSpace } from "./space.ts";
 
 export type { ResolvedSandboxMode, SandboxRequest, SandboxResult } from "./request.ts";
 export { resolveSandboxMode } from "./mode.ts";
@@ -116,60 +121,6 @@ async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string
   if (partial !== "") yield partial;
 }
 
-/**
- * Hold the helper's new mount namespace open (the helper waits meanwhile),
- * so that its number cannot be given to another namespace while kiln looks
- * for the build's leftovers by it.
- */
-function pinNamespace(pid: number): Deno.FsFile | undefined {
-  let file: Deno.FsFile;
-  try {
-    file = Deno.openSync(`/proc/${pid}/ns/mnt`);
-  } catch {
-    return undefined;
-  }
-  if (`mnt:[${file.statSync().ino}]` !== Deno.readLinkSync("/proc/self/ns/mnt")) return file;
-  file.close();
-  return undefined;
-}
-
-/** PIDs of the processes in mount namespace `namespace` (`mnt:[N]`). */
-function processesIn(namespace: string): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      if (Deno.readLinkSync(`/proc/${entry.name}/ns/mnt`) === namespace) pids.push(Number(entry.name));
-    } catch {
-      // gone, or a zombie
-    }
-  }
-  return pids;
-}
-
-/**
- * Kill what a build left running (daemons, stray jobs): every process still
- * in its mount namespace (held open by `pinned`), until none is left.
- * Returns how many were killed.
- */
-function killNamespace(pinned: Deno.FsFile): number {
-  const namespace = `mnt:[${pinned.statSync().ino}]`;
-  let killed = 0;
-  for (let round = 0; round < 100; round++) {
-    const pids = processesIn(namespace);
-    if (pids.length === 0) break;
-    for (const pid of pids) {
-      try {
-        Deno.kill(pid, "SIGKILL");
-        killed++;
-      } catch {
-        // already gone
-      }
-    }
-  }
-  return killed;
-}
-
 async function removeTree(path: string, log: Log): Promise<void> {
   // A mount left below would make a recursive removal reach into it: never remove through one.
   const live = readMounts().filter((m) => isWithin(m.target, path));
@@ -199,7 +150,9 @@ export async function runSandboxed(request: SandboxRequest, log: Log): Promise<S
   }
 
   await Deno.mkdir(request.workDir, { recursive: true });
+  const limits = request.limits ?? parseSandboxLimits({});
   const cleanup: string[] = [];
+  let cgroup: BuildCgroup | undefined;
   try {
     const env: Record<string, string> = { ...request.env };
     const writable = [...request.writable];
@@ -227,6 +180,11 @@ export async function runSandboxed(request: SandboxRequest, log: Log): Promise<S
       env.TMPDIR = tmp;
       if (env.HOME === "/tmp") env.HOME = tmp;
     }
+    const namespaced = mode === "hermetic" || mode === "host";
+    cgroup = createBuildCgroup({
+      pids: limits.pids,
+      memory: limits.memory === undefined ? undefined : sizeInBytes(limits.memory, Deno.systemMemoryInfo().total),
+    }, log);
     const plan: HelperPlan = {
       mode,
       root: request.root,
@@ -236,12 +194,22 @@ export async function runSandboxed(request: SandboxRequest, log: Log): Promise<S
       cwd: request.cwd,
       writable,
       readable: [...(request.readable ?? [])],
+      tmpfsSize: limits.tmpfsSize,
+      // Without a control group, the namespace's own pid_max bounds the build's processes (a group's
+      // bound is exact and says when it was reached, so it alone is used where there is one).
+      pidMax: namespaced && !cgroup && pidMaxPerNamespace()
+        ? Math.min(Math.max(limits.pids + 1, 301), 4194304)
+        : undefined,
     };
     const planFile = await Deno.makeTempFile({ dir: request.workDir, prefix: "sandbox-", suffix: ".json" });
     cleanup.push(planFile);
     await Deno.writeTextFile(planFile, JSON.stringify(plan), { mode: 0o600 });
-    return await spawnHelper(planFile, mode, request, log);
+    const result = await spawnHelper(planFile, mode, request, log, cgroup, limits.tmpfsSize);
+    // A failed build says which bound it ran into (a build that succeeded anyway needs no word).
+    if (result.code !== 0) result.limitsReached.forEach((sentence) => log.warn(`sandbox: ${sentence}`));
+    return result;
   } finally {
+    if (cgroup) await endCgroup(cgroup);
     for (const path of cleanup.reverse()) await removeTree(path, log);
   }
 }
@@ -251,23 +219,41 @@ async function spawnHelper(
   mode: ResolvedSandboxMode,
   request: SandboxRequest,
   log: Log,
+  cgroup: BuildCgroup | undefined,
+  tmpfsSize: string,
 ): Promise<SandboxResult> {
   const launch = helperCommand();
   log.debug(`sandbox: starting ${launch.command} ${launch.args.join(" ")} ${planFile}`);
-  const child = new Deno.Command(launch.command, {
+  const command = new Deno.Command(launch.command, {
     args: [...launch.args, planFile],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
     env: { DENO_NO_UPDATE_CHECK: "1" },
-  }).spawn();
+  });
+  // hermetic and host: the helper is PID 1 of a new PID namespace, and so is the build after it.
+  const child = mode === "hermetic" || mode === "host" ? spawnInPidNamespace(command, mode) : command.spawn();
+  // Into the build's group while the helper's runtime starts (moving a process with threads can cost some
+  // milliseconds); the helper waits for the answer to its first message before it goes on.
   const stopForwarding = forwardInterrupts(child.pid);
-  const output = pump(child.stdout, request.logFile, request.onLine);
+  let placed: Error | undefined;
+  if (cgroup) {
+    try {
+      enterCgroup(cgroup, child.pid);
+    } catch (err) {
+      placed = err as Error;
+    }
+  }
+  let sawNoSpace = false;
+  const output = pump(child.stdout, request.logFile, (line) => {
+    if (line.includes(NO_SPACE)) sawNoSpace = true;
+    request.onLine?.(line);
+  });
+  let space: ScratchSpace | undefined;
   const answer = child.stdin.getWriter();
 
   let timing: SandboxResult["timing"];
   let failure: { message: string; hint?: string } | undefined;
-  let pinned: Deno.FsFile | undefined;
   const other: string[] = [];
   // The helper's messages end at execve (or when it gives up).
   for await (const line of lines(child.stderr)) {
@@ -275,21 +261,36 @@ async function spawnHelper(
     if (!message) {
       if (line.trim() !== "") other.push(line);
     } else if (message.type === "namespaced") {
-      pinned = pinNamespace(child.pid);
+      if (placed) {
+        // No answer: the helper ends, the build never starts outside its bounds.
+        failure = {
+          message: `sandbox: cannot move the build into its control group: ${placed.message}`,
+          hint: "check that the cgroup file system is mounted read-write and that kiln's processes may be moved there",
+        };
+        await answer.close().catch(() => {});
+        continue;
+      }
       await answer.write(new Uint8Array([1])).catch(() => {});
     } else if (message.type === "warn") log.warn(`sandbox: ${message.message}`);
-    else if (message.type === "ready") timing = { startup: message.startup, setup: message.setup };
-    else failure = message;
+    else if (message.type === "ready") {
+      timing = { startup: message.startup, setup: message.setup };
+      if (mode === "hermetic" || mode === "host") space = holdScratch(child.pid, tmpfsSize);
+    } else failure ??= message;
   }
   await answer.close().catch(() => {});
-  const status = await child.status;
-  stopForwarding();
-  if (pinned) {
-    const killed = killNamespace(pinned);
-    pinned.close();
-    if (killed > 0) log.debug(`sandbox: killed ${killed} processes the build left running`);
+  // In a PID namespace the build's end is every process's end; the control group ends the rest:
+  // nothing left can hold the output open.
+  let status: Deno.CommandStatus;
+  const reached: string[] = [];
+  try {
+    status = await child.status;
+    stopForwarding();
+    if (cgroup) reached.push(...limitsReached(cgroup));
+    if (cgroup) await endCgroup(cgroup);
+    await output;
+  } finally {
+    if (space) reached.push(...releaseScratch(space, sawNoSpace));
   }
-  await output;
   if (failure) throw new KilnError(failure.message, { hint: failure.hint });
   if (!timing) {
     throw new KilnError(
@@ -299,5 +300,24 @@ async function spawnHelper(
     );
   }
   const code = status.signal ? 128 + (SIGNALS[status.signal] ?? 0) : status.code;
-  return { code, mode, timing };
+  return { code, mode, timing, limitsReached: reached };
+}
+
+/** {@linkcode spawnInNewPidNamespace}, its failure said as kiln's. */
+function spawnInPidNamespace(command: Deno.Command, mode: ResolvedSandboxMode): Deno.ChildProcess {
+  try {
+    return spawnInNewPidNamespace(command);
+  } catch (err) {
+    if (!(err instanceof SyscallError)) throw err;
+    throw new KilnError(`sandbox: cannot start the build in a PID namespace of its own: ${err.message}`, {
+      hint: `KISS_SANDBOX=${mode} needs root with CAP_SYS_ADMIN and a kernel that allows namespaces; ` +
+        "inside a restricted container set KISS_SANDBOX=landlock",
+    });
+  }
+}
+
+/** Whether `pid_max` is per PID namespace here (Linux 6.14 and later); before, it is the machine's. */
+function pidMaxPerNamespace(release: string = Deno.osRelease()): boolean {
+  const [major, minor] = release.split(".").map((n) => parseInt(n, 10));
+  return major > 6 || (major === 6 && minor >= 14);
 }

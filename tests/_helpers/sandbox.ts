@@ -7,7 +7,7 @@
  */
 
 import { collectEvents, Log } from "../../lib/log.ts";
-import type { SandboxMode } from "../../lib/config.ts";
+import type { SandboxLimits, SandboxMode } from "../../lib/config.ts";
 import { runSandboxed } from "../../lib/sandbox/run.ts";
 import type { SandboxResult } from "../../lib/sandbox/request.ts";
 
@@ -294,6 +294,8 @@ export interface RunOptions {
   readonly packages?: readonly string[];
   readonly readable?: readonly string[];
   readonly env?: Record<string, string>;
+  /** Bounds on the build (the defaults when absent). */
+  readonly limits?: SandboxLimits;
 }
 
 /** Run shell `script` with `/bin/sh -c` in the sandbox, in `scratch.build`, writable build and pkg dirs. */
@@ -313,6 +315,7 @@ export async function runScript(scratch: Scratch, script: string, options: RunOp
     workDir: scratch.work,
     logFile: scratch.logFile,
     onLine: (line) => lines.push(line),
+    limits: options.limits,
   }, new Log(events));
   const log = await Deno.readTextFile(scratch.logFile).catch(() => "");
   return { ...result, lines, log, messages: events.lines() };
