@@ -114,7 +114,7 @@ export async function buildPackage(job: BuildJob, run: BuildRun): Promise<BuiltP
 
     const epoch = await sourceDateEpoch(recipe, config.env);
     const script = `${dirs.scriptDir}/build`;
-    await copyPath(`${recipe.dir}/build`, script, { dereference: true });
+    await copyPath(`${recipe.dir}/build`, script, { dereference: true, within: recipe.dir });
     await Deno.chmod(script, 0o755);
     const logFile = buildLogPath(config.logsDir, recipe.name, run.started, run.pid);
     await Deno.mkdir(logFile.slice(0, logFile.lastIndexOf("/")), { recursive: true });
@@ -152,7 +152,7 @@ export async function buildPackage(job: BuildJob, run: BuildRun): Promise<BuiltP
     log.info(`successfully built ${recipe.name}`);
 
     const db = `${dirs.pkgdir}/${DB_PATH}/${recipe.name}`;
-    await copyContents(recipe.dir, db, { dereference: true });
+    await copyContents(recipe.dir, db, { dereference: true, within: recipe.dir });
     for (const own of ["manifest", "etcsums"]) await Deno.remove(`${db}/${own}`).catch(() => {});
     await runHook(config, log, "post-build", [recipe.name, dirs.pkgdir]);
     await stripPackage(dirs.pkgdir, recipe.dir, config, log);
