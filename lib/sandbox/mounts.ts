@@ -7,7 +7,8 @@
  * - `/`: the hermetic sysroot bind-mounted read-only over itself, or (host) a
  *   read-only tmpfs holding the host's `/usr`, `/etc`, `/opt` and `/bin`,
  *   `/sbin`, `/lib*` (read-only binds, or links as on the host), with the
- *   root being built for laid over them (overlayfs) when it is not `/`;
+ *   root being built for laid over them (overlayfs) when it is not `/`, and
+ *   the secrets of that `/etc` masked (`mask.ts`);
  * - `/dev`: a read-only tmpfs with `null zero full random urandom tty` bound
  *   from the host, the usual `fd`/`std*` links and a writable `/dev/shm`;
  * - `/tmp`: a private tmpfs;
@@ -25,6 +26,7 @@ import { chdir } from "../../ffi/fs.ts";
 import { CLONE, MNT_DETACH, mount, MS, pivotRoot, sethostname, umount2, unshare } from "../../ffi/process.ts";
 import { ensureDirIn, ensureFileIn, isWithin, type MountInfo, readMounts } from "./paths.ts";
 import type { HelperPlan } from "./plan.ts";
+import { maskSecrets } from "./mask.ts";
 
 /** Device nodes bound into the sandbox's `/dev`. */
 export const DEVICES = ["null", "zero", "full", "random", "urandom", "tty"] as const;
@@ -88,7 +90,10 @@ function overlayPath(path: string): string {
   return path.replace(/[\\:,]/g, (c) => `\\${c}`);
 }
 
-/** The host's tree for a `host` sandbox, with `root`'s files over it when `root` is not `/`. */
+/**
+ * The host's tree for a `host` sandbox, with `root`'s files over it when
+ * `root` is not `/`; the secrets of the `/etc` shown masked (`mask.ts`).
+ */
 function populateHost(newRoot: string, root: string, warn: Warn): void {
   const other = root !== "/";
   for (const name of HOST_TREE) {
@@ -123,6 +128,7 @@ function populateHost(newRoot: string, root: string, warn: Warn): void {
   }
   Deno.mkdirSync(`${newRoot}/var`);
   Deno.symlinkSync("../tmp", `${newRoot}/var/tmp`);
+  if (lstat(`${newRoot}/etc`)?.isDirectory) maskSecrets(`${newRoot}/etc`);
 }
 
 /** `/dev`: a tmpfs with the safe device nodes bound from the host. */
