@@ -4,7 +4,8 @@
  * Landlock (which forbids mounting).
  *
  * Inside, the build sees:
- * - `/`: the hermetic sysroot bind-mounted read-only over itself, or (host) a
+ * - `/`: the hermetic sysroot bind-mounted read-only over itself (the secrets
+ *   of its `/etc` masked, `mask.ts`), or (host) a
  *   read-only tmpfs holding the host's `/usr`, `/etc`, `/opt` and `/bin`,
  *   `/sbin`, `/lib*` (read-only binds, or links as on the host), with the
  *   root being built for laid over them (overlayfs) when it is not `/`, and
@@ -131,6 +132,14 @@ function populateHost(newRoot: string, root: string, warn: Warn): void {
   if (lstat(`${newRoot}/etc`)?.isDirectory) maskSecrets(`${newRoot}/etc`);
 }
 
+/**
+ * The hermetic sysroot's `/etc` holds hard links to the root's own files
+ * (its `shadow`…): masked by the same rule as the host's (`mask.ts`).
+ */
+function maskSysrootSecrets(newRoot: string): void {
+  if (lstat(`${newRoot}/etc`)?.isDirectory) maskSecrets(`${newRoot}/etc`);
+}
+
 /** `/dev`: a tmpfs with the safe device nodes bound from the host. */
 function populateDev(newRoot: string): string {
   const dev = ensureDirIn(newRoot, "/dev");
@@ -158,6 +167,7 @@ export function prepareRoot(plan: HelperPlan, warn: Warn): string {
   hostMounts = readMounts();
   if (plan.mode === "hermetic") {
     mount(newRoot, newRoot, null, MS.BIND);
+    maskSysrootSecrets(newRoot);
   } else {
     mount("kiln-root", newRoot, "tmpfs", MS.NOSUID | MS.NODEV, "mode=0755,size=1m");
     populateHost(newRoot, plan.root, warn);

@@ -7,7 +7,7 @@
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { findSecrets, isNamedSecret } from "../../lib/sandbox/mask.ts";
-import { compileC, ESCAPE_C, runScript, withScratch } from "../_helpers/sandbox.ts";
+import { compileC, ESCAPE_C, makeFakeRoot, makeStandardRoot, runScript, withScratch } from "../_helpers/sandbox.ts";
 
 Deno.test("findSecrets: files others cannot read, directories others cannot enter, and named secrets; no link followed", async () => {
   const dir = await Deno.makeTempDir({ prefix: "kiln-mask-" });
@@ -112,5 +112,29 @@ Deno.test("host sandbox: secrets of the host's /etc and of the root's /etc are m
     ], run.log);
     const after = await Promise.all(["/etc/shadow", `${root}/etc/token`, `${root}/etc/private/key`].map(digest));
     deepStrictEqual(after, before, "a secret changed on the host");
+  });
+});
+
+Deno.test("hermetic sandbox: the root's own secrets, hard-linked into the sysroot, are masked", async () => {
+  await withScratch(async (scratch) => {
+    const root = `${scratch.dir}/root`;
+    Deno.mkdirSync(root);
+    makeStandardRoot(root);
+    makeFakeRoot(root, {
+      accounts: {
+        hostPaths: [],
+        files: { "/etc/shadow": "root:secret-hash:1::::::\n", "/etc/passwd": "root:x:0:0::/root:/bin/sh\n" },
+      },
+    });
+    Deno.chmodSync(`${root}/etc/shadow`, 0o600);
+    Deno.chmodSync(`${root}/etc/passwd`, 0o644);
+    const run = await runScript(scratch, "cat /etc/passwd; echo shadow:; cat /etc/shadow; echo end", {
+      mode: "hermetic",
+      root,
+      packages: ["accounts"],
+    });
+    strictEqual(run.code, 0, run.log);
+    deepStrictEqual(run.lines, ["root:x:0:0::/root:/bin/sh", "shadow:", "end"], run.log);
+    strictEqual(Deno.readTextFileSync(`${root}/etc/shadow`), "root:secret-hash:1::::::\n");
   });
 });
