@@ -57,7 +57,7 @@ export function runPackageScript(
     log.warn(`${pkg}: skipping ${script}: not executable`);
     return false;
   }
-  if (config.root !== "/") return runInRoot(config, log, pkg, script, inRoot);
+  if (config.root !== "/" && realRoot(config.root) !== "/") return runInRoot(config, log, pkg, script, inRoot);
   const env = { ...config.env, KISS_ROOT: "" };
   const command = new Deno.Command(file, { env, clearEnv: true, stdin: "null" });
   log.info(`${pkg}: running ${script}`);
@@ -77,6 +77,15 @@ export function runPackageScript(
   return true;
 }
 
+/** `root` without symbolic links (a root that is `/` by another name is `/`). */
+function realRoot(root: string): string {
+  try {
+    return Deno.realPathSync(root);
+  } catch {
+    return root;
+  }
+}
+
 /** Run `inRoot` confined to the root (see the module documentation). */
 function runInRoot(config: Config, log: Log, pkg: string, script: string, inRoot: string): boolean {
   const resolver = new RootResolver(config.root);
@@ -89,7 +98,7 @@ function runInRoot(config: Config, log: Log, pkg: string, script: string, inRoot
   log.info(`${pkg}: running ${script} in ${config.root}`);
   let result;
   try {
-    result = runConfinedScript({ root: Deno.realPathSync(config.root), script: inRoot, env: CONFINED_ENV });
+    result = runConfinedScript({ root: realRoot(config.root), script: inRoot, env: CONFINED_ENV });
   } catch (err) {
     log.warn(`${pkg}: cannot run ${script}: ${(err as Error).message}`);
     return false;
