@@ -8,9 +8,10 @@
  * The script sees:
  * - `/`: the root, bind-mounted with the file systems mounted below it
  *   (a separate `/boot`, `/var`…), writable — the script is there to change
- *   the root, as under kiss — but without the kernel's pseudo file systems a
- *   host may have mounted there for a chroot (`proc`, `sysfs`, `devpts`,
- *   `devtmpfs`, cgroups…), which reach outside;
+ *   the root, as under kiss — but without the kernel's pseudo file systems
+ *   and the in-memory ones a host may have mounted there for a chroot
+ *   (`proc`, `sysfs`, `devpts`, `devtmpfs`, cgroups, a `tmpfs` `/run`…),
+ *   which reach outside ({@linkcode PSEUDO_FILE_SYSTEMS});
  * - `pivot_root` into it, the host's tree detached: no `..` and no second
  *   `chroot` leads out;
  * - no `/proc`: the host's would show every host process's root
@@ -51,8 +52,16 @@ export interface ScriptPlan {
   readonly env: Readonly<Record<string, string>>;
 }
 
-/** File system types that reach outside a root: never shown to a script. */
+/**
+ * File system types mounted below a root that are not the root's own and
+ * reach outside it: the kernel's pseudo file systems, and those in memory
+ * (a host's `/run` bound in for a chroot holds its sockets — a container
+ * engine's, the system bus). Never shown to a script: it sees the directory
+ * under them, in the root.
+ */
 export const PSEUDO_FILE_SYSTEMS: ReadonlySet<string> = new Set([
+  "tmpfs",
+  "ramfs",
   "proc",
   "sysfs",
   "devtmpfs",

@@ -117,6 +117,32 @@ Deno.test("a package script in another root cannot reach the host", async (t) =>
       }
     });
 
+    await t.step("through the host's /run (in memory, with its sockets) bound in the root for a chroot", async () => {
+      const run = `${f.dir}/host-run`;
+      Deno.mkdirSync(run);
+      Deno.mkdirSync(`${f.root}/run`);
+      const mounted = await new Deno.Command("mount", { args: ["-t", "tmpfs", "kiln-test-run", run] }).output();
+      assert.ok(mounted.success, "mounting a tmpfs");
+      try {
+        Deno.writeTextFileSync(`${run}/engine.sock`, "stands for a host socket\n");
+        const bound = await new Deno.Command("mount", { args: ["--bind", run, `${f.root}/run`] }).output();
+        assert.ok(bound.success, "binding it into the root");
+        try {
+          const r = f.run("ls /run; cat /run/engine.sock; echo x > /run/mine; true");
+          assert.deepEqual(output(r.info), ["cat: /run/engine.sock: No such file or directory"]);
+          assert.deepEqual([...Deno.readDirSync(run)].map((e) => e.name), ["engine.sock"]);
+        } finally {
+          await new Deno.Command("umount", { args: [`${f.root}/run`] }).output();
+        }
+      } finally {
+        await new Deno.Command("umount", { args: [run] }).output();
+        Deno.removeSync(run);
+      }
+      // What the script wrote went into the root's own /run, under the mount.
+      assert.equal(Deno.readTextFileSync(`${f.root}/run/mine`), "x\n");
+      Deno.removeSync(`${f.root}/run`, { recursive: true });
+    });
+
     await t.step("host files: not there; a second chroot and .. lead nowhere", () => {
       const r = f.run(`cat ${f.secret} /etc/shadow; cd /tmp && escape chroot ${f.secret}; true`);
       assert.deepEqual(output(r.info), [
