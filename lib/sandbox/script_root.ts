@@ -24,7 +24,11 @@
  *   CAP_DAC_OVERRIDE, CAP_FOWNER and CAP_FSETID (what changing the root's
  *   files needs: no mount, chroot, ptrace, kill, mknod, module, raw I/O);
  * - the environment kiln gives (`script_run.ts`), standard input from
- *   `/dev/null`, standard error joined to standard output.
+ *   `/dev/null`, standard error joined to standard output;
+ * - what the script leaves running is killed when it ends (the root's
+ *   `/bin/sh` runs it, then `kill -KILL -1`, which Landlock's signal scoping
+ *   keeps to the script's descendants; on kernels without that scoping,
+ *   before Landlock ABI 6, leftovers stay).
  *
  * @module
  */
@@ -33,6 +37,7 @@ import { CLOSE_RANGE_CLOEXEC, closeRange, dup2, F, fcntl, writeAll } from "../..
 import { defaultSignal, execve, MNT_DETACH, mount, MS, umount2, unblockAllSignals } from "../../ffi/process.ts";
 import { cstring, SyscallError } from "../../ffi/libc.ts";
 import { applyLandlock, dropCapabilities } from "./confine.ts";
+import { SCOPE, supportedRights } from "../../ffi/landlock.ts";
 import { DEVICES, enterNamespaces, pivotInto } from "./mounts.ts";
 import { encodeMessage, HELPER_FAILED } from "./plan.ts";
 
@@ -150,8 +155,15 @@ function bindDevices(root: string): void {
 
 let step = "reading the plan";
 
-/** Everything up to `execve`. */
-function setUp(plan: ScriptPlan): void {
+/**
+ * Runs the script, then kills what it left running: `kill -1` reaches every
+ * process the caller may signal, which Landlock's signal scoping narrows to
+ * the script's own descendants.
+ */
+const REAPER = '"$0"; status=$?; kill -KILL -1 2>/dev/null; exit $status';
+
+/** Everything up to `execve`; true when signals are scoped to the script (Landlock ABI 6 and later). */
+function setUp(plan: ScriptPlan): boolean {
   if (!plan.root.startsWith("/") || plan.root === "/") throw new Error(`'${plan.root}' is not a root to confine to`);
   step = "entering new namespaces";
   enterNamespaces();
@@ -161,13 +173,15 @@ function setUp(plan: ScriptPlan): void {
   step = "entering the root";
   pivotInto(plan.root, "/");
   step = "applying Landlock";
-  applyLandlock({ writableDirs: ["/"], writableFiles: [] });
+  const scoped = (supportedRights(applyLandlock({ writableDirs: ["/"], writableFiles: [] }).abi).scoped &
+    SCOPE.SIGNAL) !== 0n;
   step = "dropping capabilities";
   dropCapabilities();
+  return scoped;
 }
 
 /** Descriptors, signals and standard input made clean, then `execve` of the script. */
-function start(plan: ScriptPlan): never {
+function start(plan: ScriptPlan, scoped: boolean): never {
   // Standard input is kiln's /dev/null already; nothing else of the helper's is passed on.
   closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
   for (const fd of [1, 2]) {
@@ -186,7 +200,10 @@ function start(plan: ScriptPlan): never {
   // Standard error joins standard output, so that the script's lines keep their order in the log.
   dup2(1, 2);
   step = "starting the script";
-  execve(plan.script, [plan.script], Object.entries(plan.env).map(([k, v]) => `${k}=${v}`));
+  const env = Object.entries(plan.env).map(([k, v]) => `${k}=${v}`);
+  // Without signal scoping, `kill -1` would reach every process of root's on the host: leftovers then stay.
+  if (scoped) execve("/bin/sh", ["sh", "-c", REAPER, plan.script], env);
+  execve(plan.script, [plan.script], env);
 }
 
 /**
@@ -198,8 +215,7 @@ export function scriptHelperMain(args: string[]): number {
   try {
     if (args.length !== 1) throw new Error("usage: kiln __script-helper PLAN-JSON");
     const plan = JSON.parse(args[0]) as ScriptPlan;
-    setUp(plan);
-    start(plan);
+    start(plan, setUp(plan));
   } catch (err) {
     const what = err instanceof SyscallError ? err.message : (err as Error).message;
     writeAll(2, cstring(encodeMessage({ type: "error", message: `${step}: ${what}` })).subarray(0, -1));

@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../../lib/config.ts";
 import { runPackageScript } from "../../lib/install/scripts.ts";
+import { runConfinedScript } from "../../lib/sandbox/script_run.ts";
 import { collectEvents, Log } from "../../lib/log.ts";
 import { compileC, ESCAPE_C, makeStandardRoot } from "../_helpers/sandbox.ts";
 
@@ -199,13 +200,46 @@ Deno.test("a package script that fails, or cannot be started in the root, is a w
     assert.equal(r.ok, false);
     assert.deepEqual(output(r.info), ["failing"]);
     assert.deepEqual(r.warn, ["evil: post-install exited with status 3"]);
-    // A script whose interpreter the root lacks.
+    // A script whose interpreter the root lacks: the root's shell says so.
     Deno.writeTextFileSync(`${f.root}/var/db/kiss/installed/evil/post-install`, "#!/usr/bin/python9\n", {
       mode: 0o755,
     });
     const events = collectEvents();
     const config = loadConfig({ KISS_ROOT: f.root, HOME: f.dir, KISS_CACHE: `${f.dir}/cache` });
     assert.equal(runPackageScript(config, new Log(events), "evil", "post-install"), false);
-    assert.match(events.lines("warn")[0], /^evil: cannot run post-install confined to .*: starting the script: execve/);
+    assert.deepEqual(output(events.lines("info")), [
+      "/var/db/kiss/installed/evil/post-install: 1: /var/db/kiss/installed/evil/post-install: not found",
+    ]);
+    assert.deepEqual(events.lines("warn"), ["evil: post-install exited with status 127"]);
+  });
+});
+
+Deno.test("what a package script leaves running in another root is killed when it ends", async () => {
+  await withRoot(async (f) => {
+    const r = f.run("sleep 600 > /dev/null 2>&1 & echo $!; (sleep 600; echo late) & echo $!");
+    assert.ok(r.ok, r.warn.join("\n"));
+    const pids = output(r.info).map(Number);
+    assert.equal(pids.length, 2, r.info.join("\n"));
+    for (const pid of pids) {
+      let state = "gone";
+      try {
+        state = Deno.readTextFileSync(`/proc/${pid}/stat`).replace(/^\d+ \([^)]*\) /, "")[0];
+      } catch {
+        // gone
+      }
+      assert.ok(state === "gone" || state === "Z", `the leftover ${pid} is still running (${state})`);
+    }
+  });
+});
+
+Deno.test("a confined script whose root cannot be set up is the helper's failure, naming its step", async () => {
+  await withRoot((f) => {
+    const gone = runConfinedScript({ root: `${f.dir}/no-such-root`, script: "/x", env: {} });
+    assert.equal(gone.code, 125);
+    assert.match(gone.failure ?? "", /^mounting the root: mount .*\/no-such-root: No such file or directory$/);
+    assert.deepEqual(gone.lines, []);
+    const host = runConfinedScript({ root: "/", script: "/bin/true", env: {} });
+    assert.equal(host.failure, "reading the plan: '/' is not a root to confine to");
+    return Promise.resolve();
   });
 });
