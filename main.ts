@@ -17,6 +17,8 @@ import { printableLines } from "./lib/text.ts";
 
 /** The hidden sub-command the sandbox helper runs as (SPEC §7 step 1). */
 const SANDBOX_HELPER = "__sandbox-helper";
+/** The hidden sub-command that runs a package script confined to its root (SPEC §8). */
+const SCRIPT_HELPER = "__script-helper";
 
 const OPTIONS = {
   root: { type: "string" },
@@ -38,6 +40,10 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === SANDBOX_HELPER) {
     const { helperMain } = await import("./lib/sandbox/helper.ts");
     return helperMain(argv.slice(1));
+  }
+  if (argv[0] === SCRIPT_HELPER) {
+    const { scriptHelperMain } = await import("./lib/sandbox/script_root.ts");
+    return scriptHelperMain(argv.slice(1));
   }
   const first = argv.find((a) => !a.startsWith("-"));
   if (first !== undefined && argv[0] === first && !findCommand(first)) {

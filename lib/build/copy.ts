@@ -13,6 +13,21 @@ import { KilnError } from "../errors.ts";
 export interface CopyOptions {
   /** Follow symlinks and copy what they point to (`cp -L`); default: copy the links (`cp -P`). */
   readonly dereference?: boolean;
+  /**
+   * With `dereference`: a symlink is followed only when it resolves inside
+   * this directory; one leading out of it is refused (a recipe's link to a
+   * host file must not bring that file into a package).
+   */
+  readonly within?: string;
+}
+
+/** Refuse `link` (a symbolic link) when it resolves outside the directory `dir`. */
+export async function checkLinkWithin(link: string, dir: string): Promise<void> {
+  const [target, top] = await Promise.all([Deno.realPath(link), Deno.realPath(dir)]);
+  if (target === top || target.startsWith(top === "/" ? "/" : `${top}/`)) return;
+  throw new KilnError(`${link} is a symbolic link leading out of ${dir} (to ${target}); it is not copied`, {
+    hint: "replace the link by the file itself",
+  });
 }
 
 /**
@@ -20,6 +35,9 @@ export interface CopyOptions {
  * replaced if it is a file or symlink, merged into if both are directories).
  */
 export async function copyPath(from: string, to: string, options: CopyOptions = {}): Promise<void> {
+  if (options.dereference && options.within !== undefined && (await Deno.lstat(from)).isSymlink) {
+    await checkLinkWithin(from, options.within);
+  }
   const info = options.dereference ? await Deno.stat(from) : await Deno.lstat(from);
   if (info.isSymlink) {
     await removeIfNotDirectory(to);

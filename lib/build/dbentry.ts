@@ -28,6 +28,7 @@
  * @module
  */
 
+import { checkLinkWithin } from "./copy.ts";
 import type { Log } from "../log.ts";
 import { KilnError } from "../errors.ts";
 import { EMPTY_SHA256, isEtcFile, sha256 } from "../db/etcsums.ts";
@@ -55,6 +56,8 @@ export async function copyRecipe(pkg: PackageDir, name: string, recipeDir: strin
     const dir = pkg.makeDirectories(rel);
     try {
       for (const file of names) {
+        // A recipe's link to a host file must not bring that file into a package.
+        if ((await Deno.lstat(`${from}/${file}`)).isSymlink) await checkLinkWithin(`${from}/${file}`, recipeDir);
         const info = await Deno.stat(`${from}/${file}`);
         if (info.isDirectory) {
           await copyDir(`${from}/${file}`, `${rel}/${file}`);

@@ -119,7 +119,7 @@ export async function buildPackage(job: BuildJob, run: BuildRun): Promise<BuiltP
 
     const epoch = await sourceDateEpoch(recipe, config.env);
     const script = `${dirs.scriptDir}/build`;
-    await copyPath(`${recipe.dir}/build`, script, { dereference: true });
+    await copyPath(`${recipe.dir}/build`, script, { dereference: true, within: recipe.dir });
     await Deno.chmod(script, 0o755);
     const logFile = buildLogPath(config.logsDir, recipe.name, run.started, run.pid);
     await Deno.mkdir(logFile.slice(0, logFile.lastIndexOf("/")), { recursive: true });

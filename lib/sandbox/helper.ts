@@ -101,6 +101,7 @@ function setUp(plan: HelperPlan, warn: (message: string) => void): void {
     }
     warn("Landlock is not available in this kernel; the build is confined by namespaces and mounts only");
   }
+  // Landlock-only mode runs unprivileged only (mode.ts): its seccomp filter belongs here.
   if (root) {
     step = "dropping capabilities";
     dropCapabilities();
@@ -146,7 +147,7 @@ function hintFor(err: unknown, plan: HelperPlan | undefined): string | undefined
   }
   if (err instanceof SyscallError && (err.code === "EPERM" || err.code === "EACCES")) {
     return `KISS_SANDBOX=${plan?.mode ?? "auto"} needs root with CAP_SYS_ADMIN and a kernel that allows namespaces; ` +
-      "inside a restricted container set KISS_SANDBOX=landlock";
+      "inside a restricted container, run kiln as an unprivileged user (it then builds with Landlock alone)";
   }
   return undefined;
 }

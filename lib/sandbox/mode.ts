@@ -24,6 +24,15 @@ export function hasBase(root: string): boolean {
  * without root privileges it is `landlock` (the namespaces and mounts of the
  * other modes need them). An explicit `hermetic` or `host` without root
  * privileges, or an explicit `hermetic` for a root without `base`, is refused.
+ *
+ * Landlock alone is never used as root, not even when asked for: it leaves
+ * root's capabilities over the host (chmod and chown of host files, every
+ * file readable, UDP and Unix sockets, processes that outlive the build), and
+ * root can have namespaces. Where it cannot (a restricted container), the
+ * build fails setting up its namespaces, and the way out is to run kiln as
+ * an unprivileged user, whose Landlock mode holds. That mode's seccomp filter
+ * (what Landlock cannot deny: UDP, raw and Unix sockets to the outside) is
+ * applied by the helper after Landlock (`helper.ts`, `setUp`).
  */
 export function resolveSandboxMode(
   config: Pick<Config, "sandbox">,
@@ -35,7 +44,20 @@ export function resolveSandboxMode(
 
 /** {@linkcode resolveSandboxMode} for a mode given directly. */
 export function resolveMode(mode: SandboxMode, root: string, euid: number = Deno.uid() ?? 0): ResolvedSandboxMode {
-  if (mode === "none" || mode === "landlock") return mode;
+  if (mode === "none") return mode;
+  if (mode === "landlock") {
+    if (euid === 0) {
+      throw new KilnError(
+        "KISS_SANDBOX=landlock is refused as root: Landlock alone cannot stop a build running as root from " +
+          "changing, reading or signalling the host",
+        {
+          hint: "leave KISS_SANDBOX unset (or auto, host, hermetic) to build in namespaces; where namespaces cannot " +
+            "be made, run kiln as an unprivileged user, whose Landlock mode holds",
+        },
+      );
+    }
+    return mode;
+  }
   if (mode === "auto") {
     if (euid !== 0) return "landlock";
     return hasBase(root) ? "hermetic" : "host";

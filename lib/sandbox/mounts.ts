@@ -4,10 +4,12 @@
  * Landlock (which forbids mounting).
  *
  * Inside, the build sees:
- * - `/`: the hermetic sysroot bind-mounted read-only over itself, or (host) a
+ * - `/`: the hermetic sysroot bind-mounted read-only over itself (the secrets
+ *   of its `/etc` masked, `mask.ts`), or (host) a
  *   read-only tmpfs holding the host's `/usr`, `/etc`, `/opt` and `/bin`,
  *   `/sbin`, `/lib*` (read-only binds, or links as on the host), with the
- *   root being built for laid over them (overlayfs) when it is not `/`;
+ *   root being built for laid over them (overlayfs) when it is not `/`, and
+ *   the secrets of that `/etc` masked (`mask.ts`);
  * - `/dev`: a read-only tmpfs with `null zero full random urandom tty` bound
  *   from the host, the usual `fd`/`std*` links, a writable `/dev/shm`, and a
  *   private `devpts` at `/dev/pts` with `/dev/ptmx`;
@@ -24,6 +26,7 @@ import { chdir } from "../../ffi/fs.ts";
 import { CLONE, MNT_DETACH, mount, MS, pivotRoot, sethostname, umount2, unshare } from "../../ffi/process.ts";
 import { ensureDirIn, ensureFileIn, isWithin, type MountInfo, readMounts } from "./paths.ts";
 import type { HelperPlan } from "./plan.ts";
+import { maskSecrets } from "./mask.ts";
 
 /**
  * Device nodes bound into the sandbox's `/dev`. `tty` names the opener's
@@ -96,7 +99,10 @@ function overlayPath(path: string): string {
   return path.replace(/[\\:,]/g, (c) => `\\${c}`);
 }
 
-/** The host's tree for a `host` sandbox, with `root`'s files over it when `root` is not `/`. */
+/**
+ * The host's tree for a `host` sandbox, with `root`'s files over it when
+ * `root` is not `/`; the secrets of the `/etc` shown masked (`mask.ts`).
+ */
 function populateHost(newRoot: string, root: string, warn: Warn): void {
   const other = root !== "/";
   for (const name of HOST_TREE) {
@@ -131,6 +137,15 @@ function populateHost(newRoot: string, root: string, warn: Warn): void {
   }
   Deno.mkdirSync(`${newRoot}/var`);
   Deno.symlinkSync("../tmp", `${newRoot}/var/tmp`);
+  if (lstat(`${newRoot}/etc`)?.isDirectory) maskSecrets(`${newRoot}/etc`);
+}
+
+/**
+ * The hermetic sysroot's `/etc` holds hard links to the root's own files
+ * (its `shadow`…): masked by the same rule as the host's (`mask.ts`).
+ */
+function maskSysrootSecrets(newRoot: string): void {
+  if (lstat(`${newRoot}/etc`)?.isDirectory) maskSecrets(`${newRoot}/etc`);
 }
 
 /** tmpfs options of the build's `/tmp` and `/dev/shm`: world-writable, sticky, `size` when given. */
@@ -191,6 +206,7 @@ export function prepareRoot(plan: HelperPlan, warn: Warn): string {
   hostMounts = readMounts();
   if (plan.mode === "hermetic") {
     mount(newRoot, newRoot, null, MS.BIND);
+    maskSysrootSecrets(newRoot);
   } else {
     mount("kiln-root", newRoot, "tmpfs", MS.NOSUID | MS.NODEV, "mode=0755,size=1m");
     populateHost(newRoot, plan.root, warn);

@@ -142,12 +142,6 @@ export async function runSandboxed(request: SandboxRequest, log: Log): Promise<S
   const mode: ResolvedSandboxMode = resolveMode(request.mode, request.root);
   if (mode === "none") log.warn("sandbox: none (KISS_SANDBOX=none): the build runs unconfined");
   else log.info(`sandbox: ${mode}`);
-  if (mode === "landlock" && Deno.uid() === 0) {
-    log.warn(
-      "sandbox: Landlock alone does not stop a build running as root from changing the modes and owners " +
-        "(chmod, chown) of host files; KISS_SANDBOX=host or hermetic does",
-    );
-  }
 
   await Deno.mkdir(request.workDir, { recursive: true });
   const limits = request.limits ?? parseSandboxLimits({});

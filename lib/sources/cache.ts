@@ -4,7 +4,8 @@
  *
  * - remote files: `<KISS_CACHE>/sources/<pkg>/[dest/]<file>`
  * - git checkouts: `<KISS_CACHE>/sources/<pkg>/[dest/]<repo-name>/`
- * - local files and directories: where they are, never copied
+ * - local files and directories: where they are, never copied; only inside
+ *   the package directory unless `KISS_LOCAL_SOURCES=any`
  *
  * @module
  */
@@ -12,6 +13,7 @@
 import type { Config } from "../config.ts";
 import { RecipeError } from "../errors.ts";
 import type { Recipe, Source } from "../recipe/types.ts";
+import { checkLocalSource } from "./local.ts";
 
 /** Suffix of a file being downloaded; renamed away once complete and verified. */
 export const PART_SUFFIX = ".part";
@@ -51,10 +53,15 @@ function destPrefix(recipe: Recipe, source: Source): string {
 /**
  * Where `source` of `recipe` is stored: its place in the cache for remote
  * files and git checkouts, its own path for local files and directories.
- * Throws a {@linkcode RecipeError} for a name that cannot be a cache entry.
+ * Throws a {@linkcode RecipeError} for a name that cannot be a cache entry,
+ * and for a local source outside the package directory (see
+ * {@linkcode checkLocalSource}).
  */
 export function sourcePath(config: Config, recipe: Recipe, source: Source): string {
-  if (source.kind === "local") return source.url;
+  if (source.kind === "local") {
+    checkLocalSource(config.env, recipe, source);
+    return source.url;
+  }
   const base = `${config.sourcesDir}/${recipe.name}/${destPrefix(recipe, source)}`;
   if (source.kind === "git") {
     const name = gitRepoName(source.url);

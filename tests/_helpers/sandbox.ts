@@ -10,6 +10,8 @@ import { collectEvents, Log } from "../../lib/log.ts";
 import type { SandboxLimits, SandboxMode } from "../../lib/config.ts";
 import { runSandboxed } from "../../lib/sandbox/run.ts";
 import type { SandboxResult } from "../../lib/sandbox/request.ts";
+import { KilnError } from "../../lib/errors.ts";
+import { giveToNobody, runAsNobody } from "./unprivileged.ts";
 
 /** Host programs copied into the fake root's `base` package (those that exist). */
 export const BASE_TOOLS = [
@@ -298,8 +300,18 @@ export interface RunOptions {
   readonly limits?: SandboxLimits;
 }
 
-/** Run shell `script` with `/bin/sh -c` in the sandbox, in `scratch.build`, writable build and pkg dirs. */
+/**
+ * Run shell `script` with `/bin/sh -c` in the sandbox, in `scratch.build`, writable build and pkg dirs.
+ * Landlock-only mode, which kiln refuses as root, is run as an unprivileged user (`unprivileged.ts`),
+ * the scratch directory given to that user.
+ */
 export async function runScript(scratch: Scratch, script: string, options: RunOptions): Promise<ScriptRun> {
+  if (options.mode === "landlock" && Deno.uid() === 0) {
+    await giveToNobody(scratch.dir);
+    const report = await runAsNobody<ScriptRun>({ scratch, script, options });
+    if (!report.ok) throw new KilnError(report.error!.message, { hint: report.error!.hint });
+    return report.value!;
+  }
   const events = collectEvents();
   const lines: string[] = [];
   await Deno.remove(scratch.logFile).catch(() => {});

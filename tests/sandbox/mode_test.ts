@@ -2,7 +2,7 @@
  * KISS_SANDBOX: which sandbox a build gets.
  */
 
-import { strictEqual, throws } from "node:assert/strict";
+import { notStrictEqual, strictEqual, throws } from "node:assert/strict";
 import { loadConfig } from "../../lib/config.ts";
 import { KilnError } from "../../lib/errors.ts";
 import { hasBase, resolveMode, resolveSandboxMode } from "../../lib/sandbox/mode.ts";
@@ -35,10 +35,31 @@ Deno.test("auto is hermetic with base installed, host without, landlock without 
 
 Deno.test("explicit modes are kept; none and landlock need no root", async () => {
   await withRoot(true, (root) => {
-    for (const mode of ["hermetic", "host", "landlock", "none"] as const) strictEqual(resolveMode(mode, root, 0), mode);
+    for (const mode of ["hermetic", "host", "none"] as const) strictEqual(resolveMode(mode, root, 0), mode);
     strictEqual(resolveMode("none", root, 1000), "none");
     strictEqual(resolveMode("landlock", root, 1000), "landlock");
   });
+});
+
+Deno.test("as root, Landlock alone is never chosen, and asking for it is refused with a hint", async () => {
+  for (const withBase of [true, false]) {
+    await withRoot(withBase, (root) => {
+      notStrictEqual(resolveMode("auto", root, 0), "landlock");
+      throws(() => resolveSandboxMode(loadConfig({ KISS_SANDBOX: "landlock" }), root, 0), (err: KilnError) => {
+        strictEqual(
+          err.message,
+          "KISS_SANDBOX=landlock is refused as root: Landlock alone cannot stop a build running as root from " +
+            "changing, reading or signalling the host",
+        );
+        strictEqual(
+          err.hint,
+          "leave KISS_SANDBOX unset (or auto, host, hermetic) to build in namespaces; where namespaces cannot be " +
+            "made, run kiln as an unprivileged user, whose Landlock mode holds",
+        );
+        return true;
+      });
+    });
+  }
 });
 
 Deno.test("hermetic or host without root, and hermetic without base, are refused with a hint", async () => {

@@ -4,7 +4,8 @@ import { gitRepoName, sourcePath } from "../../lib/sources/cache.ts";
 import { config, recipe } from "../_helpers/sources.ts";
 
 Deno.test("sourcePath follows kiss's cache layout for remote files, DEST directories and git checkouts", () => {
-  const c = config("/media/usb/kiss");
+  // An absolute local source needs KISS_LOCAL_SOURCES=any (see local_test.ts).
+  const c = config("/media/usb/kiss", { KISS_LOCAL_SOURCES: "any" });
   const r = recipe("/repo/core/zlib", [
     "https://zlib.net/zlib-1.3.1.tar.gz",
     "https://example.org/dl/extra.tar.xz vendor/extra/",

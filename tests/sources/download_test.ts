@@ -127,7 +127,9 @@ Deno.test("local files are verified and never removed; local directories take no
       await b3(license),
     ]);
     const { log, reporter } = events();
-    await downloadSources([r], config(`${dir}/cache`), log);
+    // Sources outside the package directory are read only with KISS_LOCAL_SOURCES=any (see local_test.ts).
+    const anywhere = config(`${dir}/cache`, { KISS_LOCAL_SOURCES: "any" });
+    await downloadSources([r], anywhere, log);
     assert.deepEqual(reporter.lines("info"), [
       `checksum matched ${await b3(patch)} fix.patch`,
       `checksum matched ${await b3(license)} license.txt`,
@@ -135,7 +137,7 @@ Deno.test("local files are verified and never removed; local directories take no
     assert.ok(!exists(`${dir}/cache/sources`), "local sources are not copied into the cache");
 
     await Deno.writeTextFile(`${pkg}/patches/fix.patch`, "--- a\n+++ c\n");
-    const err = await downloadSources([r], config(`${dir}/cache`), events().log).catch((e) => e);
+    const err = await downloadSources([r], anywhere, events().log).catch((e) => e);
     assert.ok(err instanceof KilnError);
     assert.match(err.message, /^p: checksum mismatch for fix\.patch: expected [0-9a-f]{66}, got [0-9a-f]{66}$/);
     assert.match(err.hint!, /kiln checksum p/);
