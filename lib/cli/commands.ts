@@ -110,6 +110,11 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     summary: "make a new root filesystem from packages",
     load: () => import("./cmd/bootstrap.ts"),
   },
+  lint: {
+    usage: "[pkg|dir…]",
+    summary: "check recipes: FILE:LINE: ID: message per finding, exit 1 on errors",
+    load: () => import("./cmd/lint.ts"),
+  },
   help: {
     alias: "h",
     usage: "[command]",
