@@ -115,6 +115,26 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     summary: "check recipes: FILE:LINE: ID: message per finding, exit 1 on errors",
     load: () => import("./cmd/lint.ts"),
   },
+  size: {
+    usage: "[PKG]",
+    summary: "installed size of a package and its biggest files",
+    load: () => import("./cmd/size.ts"),
+  },
+  maintainer: {
+    usage: "[PKG]",
+    summary: "who changed the recipe last (git)",
+    load: () => import("./cmd/maintainer.ts"),
+  },
+  fork: {
+    usage: "PKG [DIR]",
+    summary: "copy a package's recipe into a repository directory",
+    load: () => import("./cmd/fork.ts"),
+  },
+  link: {
+    usage: "FILE…",
+    summary: "make a recipe file a link to the original package's copy",
+    load: () => import("./cmd/link.ts"),
+  },
   help: {
     alias: "h",
     usage: "[command]",
