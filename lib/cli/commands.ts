@@ -135,6 +135,16 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     summary: "make a recipe file a link to the original package's copy",
     load: () => import("./cmd/link.ts"),
   },
+  new: {
+    usage: "NAME [URL]",
+    summary: "make a new recipe (community dialect) in the current directory",
+    load: () => import("./cmd/new.ts"),
+  },
+  bump: {
+    usage: "PKG VERSION",
+    summary: "set a new version, download, rewrite checksums",
+    load: () => import("./cmd/bump.ts"),
+  },
   help: {
     alias: "h",
     usage: "[command]",
