@@ -16,6 +16,8 @@ import { FlagError, type FlagSpecs, parseFlags } from "./lib/cli/flags.ts";
 
 /** The hidden sub-command the sandbox helper runs as (SPEC §7 step 1). */
 const SANDBOX_HELPER = "__sandbox-helper";
+/** The hidden sub-command of `kiln chroot`'s helper. */
+const CHROOT_HELPER = "__chroot-helper";
 
 const OPTIONS = {
   root: { type: "string" },
@@ -37,6 +39,10 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === SANDBOX_HELPER) {
     const { helperMain } = await import("./lib/sandbox/helper.ts");
     return helperMain(argv.slice(1));
+  }
+  if (argv[0] === CHROOT_HELPER) {
+    const { chrootHelperMain } = await import("./lib/maint/chroot.ts");
+    return chrootHelperMain(argv.slice(1));
   }
   const first = argv.find((a) => !a.startsWith("-"));
   if (first !== undefined && argv[0] === first && !findCommand(first)) {

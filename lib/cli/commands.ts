@@ -135,6 +135,11 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     summary: "make a recipe file a link to the original package's copy",
     load: () => import("./cmd/link.ts"),
   },
+  chroot: {
+    usage: "DIR [CMD…]",
+    summary: "run a shell or command inside a root, /proc /sys /dev mounted for the session only",
+    load: () => import("./cmd/chroot.ts"),
+  },
   new: {
     usage: "NAME [URL]",
     summary: "make a new recipe (community dialect) in the current directory",
