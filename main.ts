@@ -19,6 +19,8 @@ import { printableLines } from "./lib/text.ts";
 const SANDBOX_HELPER = "__sandbox-helper";
 /** The hidden sub-command that runs a package script confined to its root (SPEC §8). */
 const SCRIPT_HELPER = "__script-helper";
+/** The hidden sub-command of `kiln chroot`'s helper. */
+const CHROOT_HELPER = "__chroot-helper";
 
 const OPTIONS = {
   root: { type: "string" },
@@ -44,6 +46,10 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === SCRIPT_HELPER) {
     const { scriptHelperMain } = await import("./lib/sandbox/script_root.ts");
     return scriptHelperMain(argv.slice(1));
+  }
+  if (argv[0] === CHROOT_HELPER) {
+    const { chrootHelperMain } = await import("./lib/maint/chroot.ts");
+    return chrootHelperMain(argv.slice(1));
   }
   const first = argv.find((a) => !a.startsWith("-"));
   if (first !== undefined && argv[0] === first && !findCommand(first)) {

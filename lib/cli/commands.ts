@@ -110,6 +110,46 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     summary: "make a new root filesystem from packages",
     load: () => import("./cmd/bootstrap.ts"),
   },
+  lint: {
+    usage: "[pkg|dir…]",
+    summary: "check recipes: FILE:LINE: ID: message per finding, exit 1 on errors",
+    load: () => import("./cmd/lint.ts"),
+  },
+  size: {
+    usage: "[PKG]",
+    summary: "installed size of a package and its biggest files",
+    load: () => import("./cmd/size.ts"),
+  },
+  maintainer: {
+    usage: "[PKG]",
+    summary: "who changed the recipe last (git)",
+    load: () => import("./cmd/maintainer.ts"),
+  },
+  fork: {
+    usage: "PKG [DIR]",
+    summary: "copy a package's recipe into a repository directory",
+    load: () => import("./cmd/fork.ts"),
+  },
+  link: {
+    usage: "FILE…",
+    summary: "make a recipe file a link to the original package's copy",
+    load: () => import("./cmd/link.ts"),
+  },
+  chroot: {
+    usage: "DIR [CMD…]",
+    summary: "run a shell or command inside a root, /proc /sys /dev mounted for the session only",
+    load: () => import("./cmd/chroot.ts"),
+  },
+  new: {
+    usage: "NAME [URL]",
+    summary: "make a new recipe (community dialect) in the current directory",
+    load: () => import("./cmd/new.ts"),
+  },
+  bump: {
+    usage: "PKG VERSION",
+    summary: "set a new version, download, rewrite checksums",
+    load: () => import("./cmd/bump.ts"),
+  },
   help: {
     alias: "h",
     usage: "[command]",

@@ -32,12 +32,14 @@ const DENO_FLAGS = ["run", "-A", "--no-check", "--no-prompt", "--quiet"];
 /**
  * The command that starts the helper, for code loaded from `moduleUrl`
  * (this module's URL unless testing). The plan file's path follows.
+ * `subcommand` names another hidden helper of kiln's (`__chroot-helper`).
  */
 export function helperCommand(
   moduleUrl: string = import.meta.url,
   standalone: boolean = Deno.build.standalone,
+  subcommand: string = HELPER_COMMAND,
 ): HelperCommand {
-  if (standalone) return { command: Deno.execPath(), args: [HELPER_COMMAND] };
+  if (standalone) return { command: Deno.execPath(), args: [subcommand] };
   const url = new URL(moduleUrl);
   if (url.protocol !== "file:") {
     throw new Error(`kiln is loaded from ${moduleUrl}; the sandbox helper needs it on the local disk`);
@@ -51,12 +53,12 @@ export function helperCommand(
         ...DENO_FLAGS,
         exists(config) ? `--config=${config}` : "--no-config",
         `${top}/main.ts`,
-        HELPER_COMMAND,
+        subcommand,
       ],
     };
   }
   return {
     command: Deno.execPath(),
-    args: [...DENO_FLAGS, "--no-config", decodeURIComponent(url.pathname), HELPER_COMMAND],
+    args: [...DENO_FLAGS, "--no-config", decodeURIComponent(url.pathname), subcommand],
   };
 }

@@ -24,7 +24,7 @@ interface Fixture {
   run(body: string, env?: Record<string, string>): { ok: boolean; info: string[]; warn: string[] };
 }
 
-async function withRoot(fn: (f: Fixture) => Promise<void>): Promise<void> {
+async function withRoot(fn: (f: Fixture) => void | Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "kiln-scripts-" });
   try {
     const root = `${dir}/root`;
@@ -63,7 +63,7 @@ function hostTree(dir: string): string[] {
 }
 
 Deno.test("a benign package script changes the root, sees a clean environment, and its output is shown", async () => {
-  await withRoot(async (f) => {
+  await withRoot((f) => {
     const r = f.run(
       "echo configured > /etc/configured; echo hello from post-install; echo x > /dev/null; echo /dev/*; env",
       {
@@ -195,7 +195,7 @@ Deno.test("a package script in another root cannot reach the host", async (t) =>
 });
 
 Deno.test("a package script that fails, or cannot be started in the root, is a warning", async () => {
-  await withRoot(async (f) => {
+  await withRoot((f) => {
     const r = f.run("echo failing; exit 3");
     assert.equal(r.ok, false);
     assert.deepEqual(output(r.info), ["failing"]);
@@ -215,7 +215,7 @@ Deno.test("a package script that fails, or cannot be started in the root, is a w
 });
 
 Deno.test("what a package script leaves running in another root is killed when it ends", async () => {
-  await withRoot(async (f) => {
+  await withRoot((f) => {
     const r = f.run("sleep 600 > /dev/null 2>&1 & echo $!; (sleep 600; echo late) & echo $!");
     assert.ok(r.ok, r.warn.join("\n"));
     const pids = output(r.info).map(Number);

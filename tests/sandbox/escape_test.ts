@@ -5,7 +5,7 @@
  * sandbox and Landlock alone.
  */
 
-import { deepStrictEqual, notStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import {
   compileC,
   ESCAPE_C,

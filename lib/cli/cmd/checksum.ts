@@ -18,10 +18,8 @@ import { KilnError } from "../../errors.ts";
 import { packageTargets } from "../args.ts";
 import { loadRecipe } from "../../recipe/load.ts";
 import { ALGORITHM } from "../../hash/hasher.ts";
-import { fetchSources } from "../../sources/download.ts";
-import { isFileEntry } from "../../sources/plan.ts";
+import { checksumLines, replaceFile } from "../../sources/checksum_lines.ts";
 import { previewDownloads } from "../../sources/preview.ts";
-import { SKIP } from "../../sources/verify.ts";
 
 /** Fetch the sources and write `checksums`; with `--dry-run`, say what would be fetched and written. */
 export async function run(ctx: CommandContext): Promise<number> {
@@ -49,17 +47,13 @@ export async function run(ctx: CommandContext): Promise<number> {
     return 0;
   }
 
-  const { entries, memo } = await fetchSources(recipes, config, log);
-  for (const recipe of recipes) {
-    const files = entries.filter((e) => e.recipe === recipe && isFileEntry(e));
+  const all = await checksumLines(recipes, config, log);
+  for (const [i, recipe] of recipes.entries()) {
+    const lines = all[i];
     const file = `${recipe.dir}/checksums`;
-    if (files.length === 0) {
+    if (lines.length === 0) {
       log.info(`${recipe.name}: no file sources, so no checksums to write`);
       continue;
-    }
-    const lines: string[] = [];
-    for (const [i, entry] of files.entries()) {
-      lines.push(recipe.checksums[i] === SKIP ? SKIP : await memo.hash(entry.path, recipe.dialect));
     }
     await writeAtomically(file, lines.join("\n") + "\n");
     log.info(`${recipe.name}: wrote ${lines.length} ${ALGORITHM[recipe.dialect]} checksum(s) to ${file}`);
@@ -69,12 +63,9 @@ export async function run(ctx: CommandContext): Promise<number> {
 
 /** Replace `path` with `text` through a temporary file in the same directory. */
 async function writeAtomically(path: string, text: string): Promise<void> {
-  const temp = `${path}.kiln-${Deno.pid}`;
   try {
-    await Deno.writeTextFile(temp, text);
-    await Deno.rename(temp, path);
+    await replaceFile(path, text);
   } catch (err) {
-    await Deno.remove(temp).catch(() => {});
     throw new KilnError(`cannot write ${path}: ${(err as Error).message}`, {
       hint: "check that the package directory is writable",
       cause: err,
