@@ -18,19 +18,26 @@ import { AT_FDCWD, close, O, openat } from "../../ffi/fs.ts";
 import { CLONE, setns, unshare } from "../../ffi/process.ts";
 
 /**
- * Spawn `command` as PID 1 of a new PID namespace. Needs CAP_SYS_ADMIN; the
- * caller's own namespace is restored before this returns, also on failure.
+ * Run `start` (which must spawn exactly the one process meant to be init,
+ * synchronously) with the calling thread's children in a new PID namespace.
+ * Needs CAP_SYS_ADMIN; the caller's own namespace is restored before this
+ * returns, also on failure.
  */
-export function spawnInNewPidNamespace(command: Deno.Command): Deno.ChildProcess {
+export function inNewPidNamespace<T>(start: () => T): T {
   const own = openat(AT_FDCWD, "/proc/thread-self/ns/pid", O.RDONLY | O.CLOEXEC);
   try {
     unshare(CLONE.NEWPID);
     try {
-      return command.spawn();
+      return start();
     } finally {
       setns(own, CLONE.NEWPID);
     }
   } finally {
     close(own);
   }
+}
+
+/** Spawn `command` as PID 1 of a new PID namespace ({@linkcode inNewPidNamespace}). */
+export function spawnInNewPidNamespace(command: Deno.Command): Deno.ChildProcess {
+  return inNewPidNamespace(() => command.spawn());
 }

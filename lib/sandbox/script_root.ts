@@ -25,19 +25,17 @@
  *   files needs: no mount, chroot, ptrace, kill, mknod, module, raw I/O);
  * - the environment kiln gives (`script_run.ts`), standard input from
  *   `/dev/null`, standard error joined to standard output;
- * - what the script leaves running is killed when it ends (the root's
- *   `/bin/sh` runs it, then `kill -KILL -1`, which Landlock's signal scoping
- *   keeps to the script's descendants; on kernels without that scoping,
- *   before Landlock ABI 6, leftovers stay).
+ * - its own PID namespace, of which it is the init (`script_run.ts`): what
+ *   it leaves running is killed by the kernel when it ends, whatever
+ *   namespaces or sessions those processes entered.
  *
  * @module
  */
 
-import { CLOSE_RANGE_CLOEXEC, closeRange, dup2, F, fcntl, writeAll } from "../../ffi/fs.ts";
+import { AT_FDCWD, CLOSE_RANGE_CLOEXEC, closeRange, dup2, F, fcntl, O, openat, writeAll } from "../../ffi/fs.ts";
 import { defaultSignal, execve, MNT_DETACH, mount, MS, umount2, unblockAllSignals } from "../../ffi/process.ts";
 import { cstring, SyscallError } from "../../ffi/libc.ts";
 import { applyLandlock, dropCapabilities } from "./confine.ts";
-import { SCOPE, supportedRights } from "../../ffi/landlock.ts";
 import { DEVICES, enterNamespaces, pivotInto } from "./mounts.ts";
 import { encodeMessage, HELPER_FAILED } from "./plan.ts";
 
@@ -55,6 +53,12 @@ export interface ScriptPlan {
   readonly script: string;
   /** The script's whole environment. */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * A host file kiln made for this run: the helper writes its failure and the
+   * script its output there (no pipe, so that kiln can wait for the PID
+   * namespace synchronously).
+   */
+  readonly output: string;
 }
 
 /**
@@ -155,15 +159,8 @@ function bindDevices(root: string): void {
 
 let step = "reading the plan";
 
-/**
- * Runs the script, then kills what it left running: `kill -1` reaches every
- * process the caller may signal, which Landlock's signal scoping narrows to
- * the script's own descendants.
- */
-const REAPER = '"$0"; status=$?; kill -KILL -1 2>/dev/null; exit $status';
-
-/** Everything up to `execve`; true when signals are scoped to the script (Landlock ABI 6 and later). */
-function setUp(plan: ScriptPlan): boolean {
+/** Everything up to `execve`. */
+function setUp(plan: ScriptPlan): void {
   if (!plan.root.startsWith("/") || plan.root === "/") throw new Error(`'${plan.root}' is not a root to confine to`);
   step = "entering new namespaces";
   enterNamespaces();
@@ -173,16 +170,14 @@ function setUp(plan: ScriptPlan): boolean {
   step = "entering the root";
   pivotInto(plan.root, "/");
   step = "applying Landlock";
-  const scoped = (supportedRights(applyLandlock({ writableDirs: ["/"], writableFiles: [] }).abi).scoped &
-    SCOPE.SIGNAL) !== 0n;
+  applyLandlock({ writableDirs: ["/"], writableFiles: [] });
   step = "dropping capabilities";
   dropCapabilities();
-  return scoped;
 }
 
 /** Descriptors, signals and standard input made clean, then `execve` of the script. */
-function start(plan: ScriptPlan, scoped: boolean): never {
-  // Standard input is kiln's /dev/null already; nothing else of the helper's is passed on.
+function start(plan: ScriptPlan): never {
+  // Standard input is kiln's /dev/null already, standard output the output file; nothing else is passed on.
   closeRange(3, 0xffffffff, CLOSE_RANGE_CLOEXEC);
   for (const fd of [1, 2]) {
     const flags = fcntl(fd, F_GETFL, 0);
@@ -201,21 +196,32 @@ function start(plan: ScriptPlan, scoped: boolean): never {
   dup2(1, 2);
   step = "starting the script";
   const env = Object.entries(plan.env).map(([k, v]) => `${k}=${v}`);
-  // Without signal scoping, `kill -1` would reach every process of root's on the host: leftovers then stay.
-  if (scoped) execve("/bin/sh", ["sh", "-c", REAPER, plan.script], env);
+  // The root's shell runs it, as kiss's would (and says so when its interpreter is missing);
+  // a root without a shell runs it directly.
+  try {
+    execve("/bin/sh", ["sh", "-c", '"$0"', plan.script], env);
+  } catch {
+    // no /bin/sh in the root
+  }
   execve(plan.script, [plan.script], env);
 }
 
 /**
  * Entry point of `kiln __script-helper PLAN-JSON`. Returns only on failure
- * ({@linkcode HELPER_FAILED}, the error sent on standard error as a helper
- * message); on success the process has become the script.
+ * ({@linkcode HELPER_FAILED}, the error written to the output file as a
+ * helper message); on success the process has become the script.
  */
 export function scriptHelperMain(args: string[]): number {
   try {
     if (args.length !== 1) throw new Error("usage: kiln __script-helper PLAN-JSON");
     const plan = JSON.parse(args[0]) as ScriptPlan;
-    start(plan, setUp(plan));
+    step = "opening the output file";
+    const out = openat(AT_FDCWD, plan.output, O.WRONLY | O.NOFOLLOW | O.CLOEXEC);
+    dup2(out, 1);
+    dup2(out, 2);
+    step = "reading the plan";
+    setUp(plan);
+    start(plan);
   } catch (err) {
     const what = err instanceof SyscallError ? err.message : (err as Error).message;
     writeAll(2, cstring(encodeMessage({ type: "error", message: `${step}: ${what}` })).subarray(0, -1));

@@ -7,6 +7,7 @@
  */
 
 import { helperCommand } from "./launch.ts";
+import { inNewPidNamespace } from "./pidns.ts";
 import { decodeMessage, HELPER_FAILED } from "./plan.ts";
 import { SCRIPT_HELPER_COMMAND, type ScriptPlan } from "./script_root.ts";
 
@@ -24,29 +25,38 @@ const decoder = new TextDecoder();
 
 /**
  * Run `plan.script` inside `plan.root` (pivoted into, in new namespaces,
- * without the capabilities that reach outside) and wait for it.
+ * without the capabilities that reach outside) and wait for it. The helper is
+ * PID 1 of a new PID namespace: when the script ends, the kernel kills what
+ * it left running and this returns only once all of it is gone.
  */
-export function runConfinedScript(plan: ScriptPlan): ConfinedScriptResult {
+export function runConfinedScript(plan: Omit<ScriptPlan, "output">): ConfinedScriptResult {
   const launch = helperCommand();
-  // The same program as the build's helper, with the script helper's sub-command.
-  const args = [...launch.args.slice(0, -1), SCRIPT_HELPER_COMMAND, JSON.stringify(plan)];
-  const out = new Deno.Command(launch.command, {
-    args,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { DENO_NO_UPDATE_CHECK: "1" },
-  }).outputSync();
-  const lines: string[] = [];
-  let failure: string | undefined;
-  const text = decoder.decode(out.stdout) + decoder.decode(out.stderr);
-  for (const line of text.split("\n")) {
-    const message = out.code === HELPER_FAILED ? decodeMessage(line) : undefined;
-    if (message?.type === "error") failure = message.message;
-    else if (line.trim() !== "") lines.push(line);
+  const output = Deno.makeTempFileSync({ prefix: "kiln-script-" });
+  try {
+    // The same program as the build's helper, with the script helper's sub-command.
+    const args = [...launch.args.slice(0, -1), SCRIPT_HELPER_COMMAND, JSON.stringify({ ...plan, output })];
+    // No pipes: reading them would start threads, which a thread whose children
+    // go to another PID namespace cannot.
+    const command = new Deno.Command(launch.command, {
+      args,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+      env: { DENO_NO_UPDATE_CHECK: "1" },
+    });
+    const out = inNewPidNamespace(() => command.outputSync());
+    const lines: string[] = [];
+    let failure: string | undefined;
+    for (const line of decoder.decode(Deno.readFileSync(output)).split("\n")) {
+      const message = out.code === HELPER_FAILED ? decodeMessage(line) : undefined;
+      if (message?.type === "error") failure = message.message;
+      else if (line.trim() !== "") lines.push(line);
+    }
+    const code = out.signal ? 128 + (SIGNALS[out.signal] ?? 0) : out.code;
+    return { code, lines, failure };
+  } finally {
+    Deno.removeSync(output);
   }
-  const code = out.signal ? 128 + (SIGNALS[out.signal] ?? 0) : out.code;
-  return { code, lines, failure };
 }
 
 const SIGNALS: Partial<Record<Deno.Signal, number>> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15 };
