@@ -63,7 +63,7 @@ async function peak(argv: string[], env: Record<string, string>): Promise<{ byte
 }
 
 function mib(bytes: number): string {
-  return `${Math.round(bytes / MiB)} MiB`;
+  return bytes < MiB ? `${Math.ceil(bytes / 1024)} KiB` : `${Math.round(bytes / MiB)} MiB`;
 }
 
 /** One tool's figure for case `c`: peak memory in the label, the run's time as its one sample. */
