@@ -107,8 +107,7 @@ Deno.test("host sandbox: secrets of the host's /etc and of the root's /etc are m
       "write:", // into the /dev/null that masks it: nothing reaches the file
       "umount: Operation not permitted",
       "umount: Operation not permitted",
-      "proc:",
-      "cat: /proc/1/root/etc/shadow: Permission denied",
+      "proc:", // /proc is the build's own PID namespace: /proc/1 is the build, whose /etc/shadow is the mask
     ], run.log);
     const after = await Promise.all(["/etc/shadow", `${root}/etc/token`, `${root}/etc/private/key`].map(digest));
     deepStrictEqual(after, before, "a secret changed on the host");

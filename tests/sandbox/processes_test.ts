@@ -158,9 +158,11 @@ function withFixture(fn: (f: Fixture) => Promise<void>): Promise<void> {
   });
 }
 
+// Landlock alone is never used for root, and without root it has no PID namespace (README, Sandbox): the
+// process tests run in the namespaced modes.
 Deno.test("a daemon that keeps the build's output open dies with the build, and kiln does not wait for it", async () => {
   await withFixture(async (f) => {
-    for (const mode of ["hermetic", "host", "landlock"] as const) {
+    for (const mode of ["hermetic", "host"] as const) {
       const mark = marker();
       const started = `${f.scratch.build}/daemon-started`;
       await Deno.remove(started).catch(() => {});
@@ -342,7 +344,7 @@ Deno.test("a build cannot move itself out of its control group, and what it star
     ]
       .filter((path) => Deno.statSync(path.slice(0, path.lastIndexOf("/"))).isDirectory && exists(path));
     if (files.length === 0) return; // no cgroup file system here to escape to
-    for (const mode of ["landlock", "host", "hermetic"] as const) {
+    for (const mode of ["host", "hermetic"] as const) {
       const mark = marker();
       const started = `${f.scratch.build}/daemon-started`;
       await Deno.remove(started).catch(() => {});
