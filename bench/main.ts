@@ -28,9 +28,21 @@ import { scenario as sandbox } from "./scenarios/sandbox.ts";
 import { scenario as chain } from "./scenarios/chain.ts";
 import { scenario as parallel } from "./scenarios/parallel.ts";
 import { scenario as lint } from "./scenarios/lint.ts";
+import { scenario as installMemory } from "./scenarios/install_memory.ts";
 
 /** Every scenario, in the order. */
-export const SCENARIOS: readonly Scenario[] = [install, resolve, owns, hash, startup, sandbox, chain, parallel, lint];
+export const SCENARIOS: readonly Scenario[] = [
+  install,
+  resolve,
+  owns,
+  hash,
+  startup,
+  sandbox,
+  chain,
+  parallel,
+  installMemory,
+  lint,
+];
 
 /** The context lines of the report: kiss's own figures from SPEC §9. */
 const KISS_CONTEXT = [

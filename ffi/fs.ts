@@ -207,6 +207,30 @@ export function freeBlocks(path: string): number | undefined {
   return Number(buf[4]);
 }
 
+/** What `statfs` tells of a file system's room: bytes and inodes an unprivileged user may still take. */
+export interface FileSystemSpace {
+  /** Bytes free for unprivileged users (`f_bavail` × `f_bsize`). */
+  readonly bytes: number;
+  /** Inodes free (`f_ffree`), or `undefined` when the file system has no fixed number (`f_files` is 0). */
+  readonly inodes?: number;
+}
+
+/** `statfs(path)`: the room left on the file system of `path`, or `undefined` when it cannot be told. */
+export function fileSystemSpace(path: string): FileSystemSpace | undefined {
+  // struct statfs on 64-bit Linux: f_type, f_bsize, f_blocks, f_bfree, f_bavail, f_files, f_ffree (longs).
+  const buf = new BigInt64Array(16);
+  try {
+    call("statfs", [cstring(path), new Uint8Array(buf.buffer)], path);
+  } catch {
+    return undefined;
+  }
+  const files = buf[5];
+  return {
+    bytes: Number(BigInt.asUintN(64, buf[4]) * BigInt.asUintN(64, buf[1])),
+    inodes: files === 0n ? undefined : Number(BigInt.asUintN(64, buf[6])),
+  };
+}
+
 /** `flock` operations. */
 export const LOCK = { EX: 2, NB: 4, UN: 8 } as const;
 

@@ -1,5 +1,5 @@
 /**
- * Scenario 9: `kiln lint` over a generated 5,000-recipe repository
+ * Scenario 10: `kiln lint` over a generated 5,000-recipe repository
  * (`bench/gen_repo.ts`, with a `sources` and a `checksums` file added to
  * every recipe), minus the start-up of a kiln process.
  *
@@ -11,9 +11,9 @@ import { type BenchContext, count, kiln, minusStartup, startupContender } from "
 import type { Scenario } from "./_common.ts";
 import { generateRepo } from "../gen_repo.ts";
 
-/** Scenario 9. */
+/** Scenario 10. */
 export const scenario: Scenario = {
-  id: 9,
+  id: 10,
   title: "recipe lint",
   summary: "`kiln lint REPO` over a generated repository of 5,000 recipes, minus the start-up of a kiln process.",
   async run(ctx: BenchContext) {
@@ -44,9 +44,9 @@ export const scenario: Scenario = {
     ], { runs: ctx.runs });
     const derived = minusStartup(whole, startup, "lint − start-up");
     const rows: Row[] = [
-      { scenario: "9. lint", case: `${count(n)} recipes, whole process`, kiln: whole, peers: [] },
+      { scenario: "10. lint", case: `${count(n)} recipes, whole process`, kiln: whole, peers: [] },
       {
-        scenario: "9. lint",
+        scenario: "10. lint",
         case: `${count(n)} recipes, lint only`,
         kiln: derived,
         peers: [],

@@ -193,7 +193,7 @@ const CODECS: Record<Compression, Codec> = {
         view(z.zstdDecompressSync(f.bytes, { chunkSize: outputChunk(f.bound) }));
       return frames.length === 1 ? decode(frames[0]) : concatBytes(frames.map(decode));
     },
-    decodeStream: async (input) => ReadableStream.from(zstdStream(input, await zlib())),
+    decodeStream: async (input, name) => ReadableStream.from(zstdStream(input, await zlib(), name)),
     async encodeBytes(bytes) {
       const z = await zlib();
       return view(await callback<Uint8Array>((done) => z.zstdCompress(bytes, zstdParams(z), done)));
@@ -350,15 +350,18 @@ function gzipSizeHint(bytes: Uint8Array): number {
   return (bytes[n - 4] | (bytes[n - 3] << 8) | (bytes[n - 2] << 16) | (bytes[n - 1] << 24)) >>> 0;
 }
 
+/** The most one zstd frame may decompress to in-process (one frame is decoded whole). */
+const ZSTD_FRAME_MOST = 1024 ** 3;
+
 /**
- * Decodes a zstd stream frame by frame. Each frame is gathered and decoded
+ * Decodes a zstd stream frame by frame (at most {@linkcode ZSTD_FRAME_MOST} each). Each frame is gathered and decoded
  * whole with the synchronous decoder: Deno's streaming zstd decoder reports
  * a checksum mismatch as an uncaught exception rather than as a stream
  * error, and stops after the first frame. Memory use is one frame's
  * compressed and decompressed size (the zstd tool writes one frame per file;
  * multi-threaded and `pzstd` output has many smaller ones).
  */
-async function* zstdStream(input: ReadableStream<Uint8Array>, z: Zlib): AsyncGenerator<Uint8Array> {
+async function* zstdStream(input: ReadableStream<Uint8Array>, z: Zlib, name: string): AsyncGenerator<Uint8Array> {
   const splitter = new ZstdSplitter();
   let frame: Uint8Array[] = [];
   for await (const chunk of input) {
@@ -366,9 +369,20 @@ async function* zstdStream(input: ReadableStream<Uint8Array>, z: Zlib): AsyncGen
       // Pieces are views into `chunk`, which the source may reuse: keep copies.
       if (piece.bytes.length > 0) frame.push(piece.bytes.slice());
       if (!piece.last) continue;
-      const out = z.zstdDecompressSync(frame.length === 1 ? frame[0] : concatBytes(frame), {
-        chunkSize: outputChunk(piece.bound ?? 0),
-      });
+      let out: Uint8Array;
+      try {
+        out = z.zstdDecompressSync(frame.length === 1 ? frame[0] : concatBytes(frame), {
+          chunkSize: outputChunk(Math.min(piece.bound ?? 0, ZSTD_FRAME_MOST)),
+          maxOutputLength: ZSTD_FRAME_MOST,
+        });
+      } catch (err) {
+        if ((err as { code?: string }).code !== "ERR_BUFFER_TOO_LARGE") throw err;
+        throw new KilnError(
+          `${name}: a zstd frame decompresses to more than ${ZSTD_FRAME_MOST / 1024 ** 3} GiB, the most kiln ` +
+            "decompresses at once in-process",
+          { hint: "install the zstd program (kiln then reads the archive as a stream)" },
+        );
+      }
       frame = [];
       for (let pos = 0; pos < out.length; pos += 1 << 20) yield view(out.subarray(pos, pos + (1 << 20)));
     }

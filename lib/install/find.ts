@@ -122,7 +122,7 @@ export async function dependencyClosure(
       });
     }
     log.debug(`reading ${file}`);
-    const pkg = await readPackage(file, helperFrom, log);
+    const pkg = await readPackage(file, helperFrom, log, config.root);
     chosen.set(name, pkg);
     for (const d of pkg.depends) if (!d.make) await add(d.name, name);
   };

@@ -17,19 +17,31 @@
 import type { Log } from "../log.ts";
 import { tempName, txDir } from "./journal.ts";
 import type { EntryFile, InstallPlan } from "./plan.ts";
-import type { PackageEntry } from "./package.ts";
+import type { PackageArchive, PackageEntry } from "./package.ts";
+import { blocksOf, checkRoom } from "./space.ts";
+import { LaterWrites } from "./stream_write.ts";
 import { hostPath, stagedEntry } from "./replay.ts";
 import type { Steps } from "./steps.ts";
 import type { WriteHelper } from "./write_helper.ts";
 
 /** What staging needs. */
 export interface StageEnv {
+  /** The root installed on. */
   readonly root: string;
+  /** Where the database and the transaction directory are. */
   readonly dbRoot: string;
+  /** The transaction's step counter. */
   readonly steps: Steps;
+  /** Hears progress and debug lines. */
   readonly log: Log;
   /** The package's helper thread, if it has one: it writes a share of the files, and is stopped after. */
   readonly helper?: WriteHelper;
+  /**
+   * The package: its size is checked against the root's free space before
+   * anything is written, and the content of its files not held in memory
+   * is read from it again.
+   */
+  readonly pkg?: PackageArchive;
 }
 
 function makeDir(path: string, mode: number, umask: number) {
@@ -47,6 +59,12 @@ function writeEntry(path: string, f: EntryFile, umask: number) {
 export function stageInstall(env: StageEnv, plan: InstallPlan): void {
   const { root, steps, log } = env;
   const { record, sources } = plan;
+  const pkg = env.pkg;
+  if (pkg !== undefined) {
+    let bytes = 0;
+    for (const e of pkg.entries) bytes += blocksOf(e.size);
+    checkRoom(pkg.file, root, bytes);
+  }
   const umask = Deno.umask();
   for (const d of plan.newDirs) {
     makeDir(hostPath(root, d.staged), d.mode, umask);
@@ -57,13 +75,17 @@ export function stageInstall(env: StageEnv, plan: InstallPlan): void {
   const progress = (done: number) => log.progress({ id, phase: "install", label: record.pkg, done, total });
   // A file created with the mode the umask gives anyway needs no fchmod.
   const plain = 0o666 & ~umask;
+  // Files whose content is not in memory are written as the archive is read again, after the others.
+  const later = new LaterWrites();
   const write = (path: string, e: PackageEntry) => {
+    if (e.later !== undefined) return later.add(e, path);
     if (e.type === "symlink") Deno.symlinkSync(e.linkName ?? "", path);
     else if (e.mode === plain) Deno.writeFileSync(path, e.body);
     else Deno.writeFileSync(path, e.body, { mode: e.mode });
     steps.step();
   };
-  if (env.helper !== undefined && !env.helper.stopped) {
+  // The helper writes from an archive held whole in shared memory, never from one read again.
+  if (env.helper !== undefined && !env.helper.stopped && pkg?.again === undefined) {
     const paths: string[] = new Array(total);
     const entries: PackageEntry[] = new Array(total);
     let j = 0;
@@ -90,6 +112,7 @@ export function stageInstall(env: StageEnv, plan: InstallPlan): void {
       if ((++done & 511) === 0) progress(done);
     }
   }
+  if (pkg !== undefined) later.write(pkg, plain, steps, (n) => progress(total - later.count + n));
   Deno.mkdirSync(txDir(env.dbRoot), { recursive: true });
   const entryDir = stagedEntry(env.dbRoot, record.pkg).next;
   makeDir(entryDir, 0o755, umask);

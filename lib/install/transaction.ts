@@ -32,7 +32,7 @@ export async function readPackages(archives: readonly string[], log: Log, root: 
   try {
     for (const file of archives) {
       log.debug(`reading ${file}`);
-      pkgs.push(await readPackage(file, helperFrom, log));
+      pkgs.push(await readPackage(file, helperFrom, log, root));
     }
     return orderByDepends(pkgs);
   } catch (err) {
@@ -119,7 +119,7 @@ function execute(session: Session, pkg: PackageArchive, plan: InstallPlan, index
   }
   const journal = Journal.begin(config.dbRoot, record, steps, durability);
   try {
-    stageInstall({ root, dbRoot: config.dbRoot, steps, log, helper: pkg.helper }, plan);
+    stageInstall({ root, dbRoot: config.dbRoot, steps, log, helper: pkg.helper, pkg }, plan);
     durability.syncFileSystems(parents);
     journal.commit();
   } catch (err) {

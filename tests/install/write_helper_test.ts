@@ -39,16 +39,15 @@ async function tarReference(archive: string, dir: string): Promise<void> {
   await run("tar", ["-xf", archive, "-C", dir]);
 }
 
-Deno.test(`a package of ${FILES} files is installed as GNU tar extracts it, by two threads`, async () => {
+Deno.test(`a package of ${FILES} files is installed as GNU tar extracts it, its content read again as written`, async () => {
   await using tmp = await tempDir();
   const archive = await bigArchive(`${tmp.path}/pkgs`, "big", FILES, "zst");
   const root = `${tmp.path}/root`;
   Deno.mkdirSync(root);
   const log = testLog();
   await installArchives(rootConfig(root), [archive], log);
-  const line = log.events.lines("debug").find((l) => l.includes("written by a second thread"));
-  if (ONE_CPU) assert.equal(line, undefined);
-  else assert.match(line ?? "", new RegExp(`^big: \\d+ of ${FILES} files written by a second thread$`));
+  // Read again by the zstd program, not held in shared memory: one thread writes.
+  assert.equal(log.events.lines("debug").find((l) => l.includes("written by a second thread")), undefined);
   await tarReference(archive, `${tmp.path}/ref`);
   assert.deepEqual(diffSnapshots(snapshot(`${tmp.path}/ref`), snapshot(root, isKilnFile)), []);
   assert.deepEqual(inconsistencies(root), []);
@@ -75,7 +74,7 @@ Deno.test({
   // Used after it was stopped, it writes nothing itself: this thread writes every file.
   const jobs = [...parseTar(zst)].filter((i) => i.entry.type === "file").slice(0, 3).map((i, n): WriteJob => ({
     path: `${tmp.path}/f${n}`,
-    entry: { path: `/${i.entry.path}`, type: "file", mode: i.entry.mode, body: i.body },
+    entry: { path: `/${i.entry.path}`, type: "file", mode: i.entry.mode, body: i.body, size: i.body.length },
   }));
   const plain = 0o666 & ~Deno.umask();
   assert.equal(writeJobs(again, jobs, plain, new Steps()), 0);
@@ -104,7 +103,14 @@ async function sample(dir: string, frames = 1) {
     const slash = entry.path.lastIndexOf("/");
     const d = entry.path.slice(0, slash);
     if (!byDir.has(d)) byDir.set(d, []);
-    byDir.get(d)!.push({ path: `/${entry.path}`, type: entry.type, mode: entry.mode, body, linkName: entry.linkName });
+    byDir.get(d)!.push({
+      path: `/${entry.path}`,
+      type: entry.type,
+      mode: entry.mode,
+      body,
+      size: body.length,
+      linkName: entry.linkName,
+    });
   }
   return { archive, bytes, tar, byDir };
 }
